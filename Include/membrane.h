@@ -1,0 +1,233 @@
+/*
+ * membrane.h: look up Membrane integrations from C.
+ *
+ * libmembrane is a client for the Membrane API (formerly Integration.app).
+ * It answers `GET {api}/integrations/{selector}` and hands the result back as
+ * a jansson `json_t *`, exactly as the API sent it.
+ *
+ * Conventions, as in jansson and libgit2:
+ *   - Functions return MEMBRANE_OK (0) or a negative MEMBRANE_E* code.
+ *   - Out-parameters come first among a function's outputs and are set to
+ *     NULL on failure.
+ *   - "Return value: New reference." means the caller owns one reference and
+ *     must release it with json_decref() (or membrane_json_release()).
+ *     "Borrowed reference" means the caller must not release it.
+ *   - `membrane_error *err` may be NULL. When it is not, it is filled on
+ *     failure and set to MEMBRANE_OK with empty strings on success.
+ *   - Every string passed in must be NUL-terminated UTF-8; anything else is
+ *     MEMBRANE_EINVAL. No argument makes the library crash the host.
+ *   - The token never appears in any message the library produces.
+ */
+#ifndef MEMBRANE_H
+#define MEMBRANE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------- */
+
+/*
+ * What went wrong, filled by any function that takes a `membrane_error *`.
+ * Every string field is NUL-terminated (truncated at a UTF-8 boundary when
+ * longer than its buffer). The layout is part of the ABI.
+ */
+typedef struct membrane_error {
+    int  code;           /* MEMBRANE_OK or a MEMBRANE_E* value */
+    int  http_status;    /* 0 when no HTTP response was received */
+    char type[32];       /* API error type, e.g. "bad_request"; "" if none */
+    char key[64];        /* API error key, e.g. "not_found"; "" if none */
+    char message[256];   /* human-readable, NUL-terminated; never holds the token */
+    char error_id[64];   /* data.errorId of internal errors, to quote to support; "" if none */
+} membrane_error;
+
+/*
+ * Return codes. The API's error `key` is the finer detail: branch on the code
+ * first, then on `err->key` if needed.
+ */
+enum {
+    MEMBRANE_OK          =   0,
+    MEMBRANE_EINVAL      =  -1, /* bad argument: NULL, empty or over-long selector, bad option */
+    MEMBRANE_EAUTH       =  -2, /* 401 not_authenticated, or no token configured */
+    MEMBRANE_EACCESS     =  -3, /* 403 access_denied */
+    MEMBRANE_ENOTFOUND   =  -4, /* 404 not_found */
+    MEMBRANE_ERATELIMIT  =  -5, /* 429 rate_limit_exceeded */
+    MEMBRANE_EBADREQUEST =  -6, /* any other 4xx */
+    MEMBRANE_ESERVER     =  -7, /* 5xx */
+    MEMBRANE_ENETWORK    =  -8, /* DNS failure, refused, reset, closed early */
+    MEMBRANE_ETIMEOUT    =  -9, /* the call took longer than MEMBRANE_OPT_TIMEOUT_MS */
+    MEMBRANE_ETLS        = -10, /* certificate or handshake failure */
+    MEMBRANE_EPROTOCOL   = -11, /* not JSON, wrong shape or types, too large, unexpected status */
+    MEMBRANE_EINTERNAL   = -12  /* out of memory, or a bug */
+};
+
+/* ---------------------------------------------------------------------------
+ * Flags and options
+ * ------------------------------------------------------------------------- */
+
+/* Flag for membrane_integration_get: ask the API for secret values (such as
+   an OAuth clientSecret in `parameters`). Without it the API masks them. */
+#define MEMBRANE_INCLUDE_SECRETS 1u
+
+/* Options for membrane_client_set_long and membrane_client_set_string. */
+enum {
+    /* long, milliseconds, >= 1: the longest one call may take.
+       Default 30000. */
+    MEMBRANE_OPT_TIMEOUT_MS = 1,
+    /* long, milliseconds, >= 1: the longest connecting (TCP and TLS) may take.
+       Default 10000. */
+    MEMBRANE_OPT_CONNECT_TIMEOUT_MS,
+    /* string, non-empty: the User-Agent header.
+       Default "libmembrane/<version>". */
+    MEMBRANE_OPT_USER_AGENT,
+    /* string: path of a PEM bundle of CA certificates to trust instead of the
+       system's. Verification of the server stays on. NULL restores the
+       system's bundle. */
+    MEMBRANE_OPT_CA_FILE
+};
+
+/* ---------------------------------------------------------------------------
+ * Library
+ * ------------------------------------------------------------------------- */
+
+/*
+ * The library's version, e.g. "0.1.0".
+ * Return value: static storage; never NULL. Thread-safe.
+ */
+const char *membrane_version(void);
+
+/*
+ * A short English description of a return code, e.g. "not found".
+ * Unknown codes give "unknown error code".
+ * Return value: static storage; never NULL. Thread-safe.
+ */
+const char *membrane_strerror(int code);
+
+/* ---------------------------------------------------------------------------
+ * Client
+ * ------------------------------------------------------------------------- */
+
+/*
+ * A client: the API's address, a token, options, and a pool of kept-alive
+ * connections. Opaque.
+ *
+ * Thread-safety: one client may be used by many threads at once for lookups
+ * (membrane_integration_get). Set options before the client is shared;
+ * membrane_client_free must not race with any other call on the client.
+ */
+typedef struct membrane_client membrane_client;
+
+/*
+ * Creates a client.
+ *
+ * out:     receives the new client, to be freed with membrane_client_free;
+ *          NULL on failure.
+ * api_url: the API's base URL, http:// or https://, e.g.
+ *          "https://api.getmembrane.com". NULL reads the environment variable
+ *          MEMBRANE_API_URL, and falls back to "https://api.getmembrane.com".
+ * token:   the API token (sent as "Authorization: Bearer <token>"). NULL
+ *          reads MEMBRANE_TOKEN. The library keeps its own copy.
+ * err:     may be NULL.
+ *
+ * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL `out`, a malformed URL or a
+ * token holding control characters; MEMBRANE_EAUTH when no token is given or
+ * configured; MEMBRANE_EINTERNAL when libcurl cannot be initialised.
+ * Thread-safe.
+ */
+int membrane_client_new(membrane_client **out, const char *api_url, const char *token,
+                        membrane_error *err);
+
+/*
+ * Frees a client and closes its connections. NULL is a no-op. References
+ * returned by earlier lookups stay valid.
+ */
+void membrane_client_free(membrane_client *client);
+
+/*
+ * Sets a numeric option (MEMBRANE_OPT_TIMEOUT_MS, MEMBRANE_OPT_CONNECT_TIMEOUT_MS).
+ *
+ * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client, an unknown option,
+ * an option that takes a string, or a value out of range.
+ * Thread-safety: safe to call, but set options before sharing the client;
+ * a call already in flight keeps the options it started with.
+ */
+int membrane_client_set_long(membrane_client *client, int option, long value);
+
+/*
+ * Sets a string option (MEMBRANE_OPT_USER_AGENT, MEMBRANE_OPT_CA_FILE). The
+ * library keeps its own copy of `value`.
+ *
+ * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client, an unknown option,
+ * an option that takes a number, a value that is not UTF-8 or holds control
+ * characters, or NULL where the option needs a value.
+ * Thread-safety: as membrane_client_set_long.
+ */
+int membrane_client_set_string(membrane_client *client, int option, const char *value);
+
+/* ---------------------------------------------------------------------------
+ * Integrations
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Looks up one integration: GET {api}/integrations/{selector}.
+ *
+ * client:   a client from membrane_client_new.
+ * selector: the integration's id, uuid or key (catalog keys start with "~"),
+ *           1 to 1024 bytes of UTF-8. It is sent percent-encoded as exactly
+ *           one path segment.
+ * flags:    0, or MEMBRANE_INCLUDE_SECRETS.
+ * out:      on success, the integration object exactly as the API sent it,
+ *           unknown fields included; NULL on failure.
+ *           Return value: New reference (release with json_decref or
+ *           membrane_json_release).
+ * err:      may be NULL.
+ *
+ * The body is checked before it is handed out: it must be a JSON object with
+ * a string "name", and every known field present must have its documented
+ * type; otherwise MEMBRANE_EPROTOCOL names the field.
+ *
+ * Returns MEMBRANE_OK, or MEMBRANE_EINVAL (bad argument, no request made),
+ * MEMBRANE_EAUTH, MEMBRANE_EACCESS, MEMBRANE_ENOTFOUND, MEMBRANE_ERATELIMIT,
+ * MEMBRANE_EBADREQUEST, MEMBRANE_ESERVER (see err->error_id),
+ * MEMBRANE_ENETWORK, MEMBRANE_ETIMEOUT, MEMBRANE_ETLS, MEMBRANE_EPROTOCOL,
+ * MEMBRANE_EINTERNAL.
+ * Thread-safe: many threads may look up through one client at once.
+ */
+int membrane_integration_get(membrane_client *client, const char *selector, unsigned flags,
+                             json_t **out, membrane_error *err);
+
+/* ---------------------------------------------------------------------------
+ * Memory
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Releases one reference to a JSON value: json_decref() as a real function,
+ * for hosts that cannot call jansson's inline one (ctypes, FFIs). NULL is a
+ * no-op. Thread-safe for distinct values.
+ */
+void membrane_json_release(json_t *value);
+
+/*
+ * Serialises a JSON value with jansson's json_dumps() flags (JSON_INDENT(n),
+ * JSON_SORT_KEYS, JSON_COMPACT, ...). `value` is a borrowed reference.
+ * Return value: a new NUL-terminated UTF-8 string to free with
+ * membrane_free(); NULL if `value` is NULL or on failure.
+ */
+char *membrane_json_dumps(const json_t *value, size_t flags);
+
+/*
+ * Frees memory the library allocated for the caller (membrane_json_dumps).
+ * NULL is a no-op.
+ */
+void membrane_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMBRANE_H */

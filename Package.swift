@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+//
+// libmembrane: a C library (with a Swift core) for looking up Membrane
+// integrations. Build it with `make`; the Makefile passes the flags that turn
+// the `membrane` product into a self-contained libmembrane.so.
+import PackageDescription
+
+// The C ABI is linked with the Swift runtime inside (hosts need no Swift), a
+// SONAME, and a version script that exports membrane_* and nothing else.
+let sharedLibraryLinkerFlags: [String] = [
+    "-static-stdlib",
+    "-Xlinker", "-soname", "-Xlinker", "libmembrane.so.0",
+    "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/MembraneC/exports.map",
+]
+
+let package = Package(
+    name: "libmembrane",
+    products: [
+        // libmembrane.so: the C ABI declared in Include/membrane.h.
+        .library(name: "membrane", type: .dynamic, targets: ["MembraneC"]),
+        // The Swift API, for Swift programs.
+        .library(name: "Membrane", targets: ["Membrane"]),
+        // The stand-in API server used by the tests and the demo.
+        .executable(name: "membrane-mock", targets: ["membrane-mock"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson",
+                       providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "Membrane", dependencies: ["CJansson", "CCurl"]),
+        .target(
+            name: "MembraneC",
+            dependencies: ["Membrane", "CJansson"],
+            linkerSettings: [.unsafeFlags(sharedLibraryLinkerFlags)]
+        ),
+        .executableTarget(
+            name: "membrane-mock",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MembraneTests", dependencies: ["Membrane"]),
+    ]
+)
