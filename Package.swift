@@ -8,7 +8,7 @@ import PackageDescription
 // The C ABI is linked with the Swift runtime inside (hosts need no Swift), a
 // SONAME, and a version script that exports membrane_* and nothing else.
 let sharedLibraryLinkerFlags: [String] = [
-    "-static-stdlib",
+    "-static-stdlib", "-use-ld=lld", "-Xlinker", "--gc-sections", "-Xlinker", "--strip-all",
     "-Xlinker", "-soname", "-Xlinker", "libmembrane.so.0",
     "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/MembraneC/exports.map",
 ]
@@ -32,10 +32,13 @@ let package = Package(
                        providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Include/membrane.h as a module, for the C ABI's types.
+        .systemLibrary(name: "CMembrane"),
         .target(name: "Membrane", dependencies: ["CJansson", "CCurl"]),
         .target(
             name: "MembraneC",
-            dependencies: ["Membrane", "CJansson"],
+            dependencies: ["Membrane", "CJansson", "CMembrane"],
+            exclude: ["exports.map"],
             linkerSettings: [.unsafeFlags(sharedLibraryLinkerFlags)]
         ),
         .executableTarget(

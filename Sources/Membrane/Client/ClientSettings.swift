@@ -1,0 +1,32 @@
+/// A client's configuration. Each call takes a snapshot when it starts, so
+/// changing a setting never affects a call in flight.
+struct ClientSettings: Sendable {
+    static let defaultTimeoutMilliseconds = 30_000
+    static let defaultConnectTimeoutMilliseconds = 10_000
+    /// The vendor's documented maximum response is 30 MB.
+    static let defaultMaximumResponseBytes = 32 * 1024 * 1024
+    static let defaultUserAgent = "libmembrane/\(MembraneVersion.string)"
+
+    let apiURL: APIURL
+    let token: Token
+    var timeoutMilliseconds = defaultTimeoutMilliseconds
+    var connectTimeoutMilliseconds = defaultConnectTimeoutMilliseconds
+    var maximumResponseBytes = defaultMaximumResponseBytes
+    var userAgent = defaultUserAgent
+    var caFile: String?
+    /// Built once: every request sends the same headers.
+    let headers: HeaderList
+
+    init(apiURL: APIURL, token: Token) {
+        self.apiURL = apiURL
+        self.token = token
+        headers = HeaderList(["Authorization: Bearer \(token.value)", "Accept: application/json"])
+    }
+
+    func request(for url: String) -> TransportRequest {
+        TransportRequest(url: url, headers: headers, userAgent: userAgent,
+                         timeoutMilliseconds: timeoutMilliseconds,
+                         connectTimeoutMilliseconds: connectTimeoutMilliseconds,
+                         caFile: caFile, maximumResponseBytes: maximumResponseBytes)
+    }
+}

@@ -1,0 +1,104 @@
+import Synchronization
+
+/// A client of the Membrane API.
+///
+/// ```swift
+/// let client = try MembraneClient(apiURL: "https://api.getmembrane.com", token: token)
+/// let hubspot = try client.integration("hubspot")
+/// print(hubspot.name, hubspot.state ?? .unknown("none"))
+/// ```
+///
+/// One client may serve many threads at once; it keeps connections alive and
+/// reuses them across calls. Settings changed while a call runs apply from the
+/// next call on.
+public final class MembraneClient: Sendable {
+    private let transport: Transport
+    private let settings: Mutex<ClientSettings>
+
+    /// - Parameters:
+    ///   - apiURL: the API's base URL; `nil` reads `MEMBRANE_API_URL`, then
+    ///     falls back to `https://api.getmembrane.com`.
+    ///   - token: the API token; `nil` reads `MEMBRANE_TOKEN`.
+    /// - Throws: `.invalidArgument` for a malformed URL or token,
+    ///   `.notAuthenticated` when there is no token at all.
+    public init(apiURL: String? = nil, token: String? = nil) throws(MembraneError) {
+        let url = try APIURL(apiURL ?? Environment.value(Environment.apiURLVariable) ?? APIURL.default)
+        let token = try Token(token ?? Environment.value(Environment.tokenVariable) ?? "")
+        transport = try Transport()
+        settings = Mutex(ClientSettings(apiURL: url, token: token))
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    public var apiURL: String { settings.withLock { $0.apiURL.string } }
+
+    /// The longest one call may take, in milliseconds (default 30,000).
+    public func setTimeout(milliseconds: Int) throws(MembraneError) {
+        guard milliseconds >= 1 else { throw .invalidArgument("the timeout must be at least 1 ms") }
+        settings.withLock { $0.timeoutMilliseconds = milliseconds }
+    }
+
+    /// The longest connecting may take, in milliseconds (default 10,000).
+    public func setConnectTimeout(milliseconds: Int) throws(MembraneError) {
+        guard milliseconds >= 1 else { throw .invalidArgument("the connect timeout must be at least 1 ms") }
+        settings.withLock { $0.connectTimeoutMilliseconds = milliseconds }
+    }
+
+    /// The User-Agent header (default `libmembrane/<version>`).
+    public func setUserAgent(_ userAgent: String) throws(MembraneError) {
+        guard !userAgent.isEmpty, userAgent.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+            throw .invalidArgument("the user agent must be non-empty, without control characters")
+        }
+        settings.withLock { $0.userAgent = userAgent }
+    }
+
+    /// A PEM bundle of CA certificates to trust instead of the system's;
+    /// `nil` goes back to the system's. Verification is never turned off.
+    public func setCAFile(_ path: String?) throws(MembraneError) {
+        if let path, path.isEmpty || path.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw .invalidArgument("the CA file path must be non-empty, without control characters")
+        }
+        settings.withLock { $0.caFile = path }
+    }
+
+    /// Looks up one integration by id, uuid or key (`GET /integrations/{selector}`).
+    ///
+    /// - Parameters:
+    ///   - selector: 1 to 1024 bytes; sent percent-encoded as one path segment.
+    ///   - includeSecrets: ask the API for secret parameter values.
+    /// - Throws: ``MembraneError``; its message never holds the token.
+    public func integration(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> Integration {
+        try Selector.validate(selector)
+        let settings = settings.withLock { $0 }
+        let url = "\(settings.apiURL.string)/integrations/\(Selector.pathSegment(selector))"
+            + "?includeSecrets=\(includeSecrets)"
+        do throws(MembraneError) {
+            let response = try transport.get(settings.request(for: url))
+            let json = try Self.successBody(of: response)
+            do throws(MembraneError) {
+                return try Integration(json: json)
+            } catch var error {
+                error.httpStatus = response.status
+                throw error
+            }
+        } catch {
+            throw error.redacting(settings.token.value)
+        }
+    }
+
+    /// The parsed body of a successful answer, or the error the answer means.
+    private static func successBody(of response: HTTPResponse) throws(MembraneError) -> JSONValue {
+        guard (200...299).contains(response.status) else {
+            throw APIErrorMapping.error(for: response)
+        }
+        let parsed = response.body.withUnsafeBytes { JSONValue.parse($0) }
+        switch parsed {
+        case .success(let json):
+            return json
+        case .failure(let problem):
+            let message = response.body.isEmpty
+                ? "the response body is empty (HTTP \(response.status))"
+                : "the response is not valid JSON (HTTP \(response.status)): \(problem.text) at byte \(problem.position)"
+            throw MembraneError(code: .protocolError, httpStatus: response.status, message: message)
+        }
+    }
+}

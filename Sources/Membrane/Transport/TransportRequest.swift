@@ -1,0 +1,11 @@
+/// Everything one GET needs, fixed before the transfer starts.
+struct TransportRequest: Sendable {
+    var url: String
+    var headers: HeaderList
+    var userAgent: String
+    var timeoutMilliseconds: Int
+    var connectTimeoutMilliseconds: Int
+    /// PEM bundle to trust instead of the system's; verification stays on.
+    var caFile: String?
+    var maximumResponseBytes: Int
+}

@@ -1,0 +1,32 @@
+import CJansson
+import CMembrane
+import Membrane
+
+@_cdecl("membrane_integration_get")
+public func membrane_integration_get(_ handle: OpaquePointer?,
+                                     _ selector: UnsafePointer<CChar>?,
+                                     _ flags: UInt32,
+                                     _ out: UnsafeMutablePointer<UnsafeMutablePointer<CJansson.json_t>?>?,
+                                     _ err: UnsafeMutablePointer<membrane_error>?) -> Int32 {
+    guard let out else { return ErrorReporting.invalidArgument("out is NULL", err) }
+    out.pointee = nil
+    guard let handle else { return ErrorReporting.invalidArgument("client is NULL", err) }
+    guard let selector else { return ErrorReporting.invalidArgument("selector is NULL", err) }
+    guard flags & ~UInt32(MEMBRANE_INCLUDE_SECRETS) == 0 else {
+        return ErrorReporting.invalidArgument("unknown flags \(flags)", err)
+    }
+    let text: String
+    switch CString.read(selector, limit: 1024) {
+    case .success(let string): text = string
+    case .failure(.tooLong): return ErrorReporting.invalidArgument("the selector is longer than 1024 bytes", err)
+    case .failure(.notUTF8): return ErrorReporting.invalidArgument("the selector is not valid UTF-8", err)
+    }
+    do throws(MembraneError) {
+        let integration = try ClientHandle.client(handle)
+            .integration(text, includeSecrets: flags & UInt32(MEMBRANE_INCLUDE_SECRETS) != 0)
+        out.pointee = integration.json.retainedPointer()
+        return ErrorReporting.succeed(err)
+    } catch {
+        return ErrorReporting.fail(error, err)
+    }
+}

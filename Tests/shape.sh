@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Tests/shape.sh [LIBRARY]: checks the shape of the built shared library
+# (default .build/release/libmembrane.so): it exports the C ABI of
+# Include/membrane.h and nothing else, carries the SONAME libmembrane.so.0,
+# and needs no Swift runtime at run time. Prints ok/FAIL per check and ends
+# with `N passed, M failed`; exits non-zero on any failure.
+set -u
+
+cd "$(dirname "$0")/.." || exit 2
+LIB=${1:-.build/release/libmembrane.so}
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok    $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit $?
+}
+
+if [ -f "$LIB" ]; then
+    pass "$LIB exists"
+else
+    fail "$LIB exists"
+    finish
+fi
+
+if readelf -h "$LIB" 2>/dev/null | grep -q 'Type:.*DYN'; then
+    pass "an ELF shared object"
+else
+    fail "an ELF shared object"
+    finish
+fi
+
+# --- Exported symbols -------------------------------------------------------
+# Names only, without symbol versions; the linker's own markers are ignored.
+symbols=$(nm -D --defined-only "$LIB" | awk 'NF >= 3 { print $3 }' | sed 's/@.*//' |
+    grep -Ev '^(_init|_fini|_edata|_end|__bss_start)$' | sort -u)
+foreign=$(printf '%s\n' "$symbols" | grep -v '^membrane_' | grep -v '^$')
+if [ -z "$foreign" ]; then
+    pass "only membrane_* symbols are exported ($(printf '%s\n' "$symbols" | grep -c .) of them)"
+else
+    fail "only membrane_* symbols are exported; also: $(printf '%s\n' "$foreign" | head -n 20 | tr '\n' ' ')$([ "$(printf '%s\n' "$foreign" | wc -l)" -gt 20 ] && echo "... ($(printf '%s\n' "$foreign" | wc -l) in all)")"
+fi
+
+# Every function the header declares is exported, as a function.
+functions=$(nm -D --defined-only "$LIB" | awk '$2 ~ /^[TtWwi]$/ { print $3 }' | sed 's/@.*//')
+header_functions=$(grep -Eo '\bmembrane_[a-z_]+ *\(' Include/membrane.h | tr -d ' (' | sort -u)
+missing=
+for f in $header_functions; do
+    printf '%s\n' "$functions" | grep -qx "$f" || missing="$missing $f"
+done
+if [ -n "$header_functions" ] && [ -z "$missing" ]; then
+    pass "every function of Include/membrane.h is exported ($(echo $header_functions | wc -w))"
+else
+    fail "every function of Include/membrane.h is exported; missing:$missing"
+fi
+
+# --- Dynamic section --------------------------------------------------------
+dynamic=$(readelf -d "$LIB")
+soname=$(printf '%s\n' "$dynamic" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+if [ "$soname" = "libmembrane.so.0" ]; then
+    pass "SONAME libmembrane.so.0"
+else
+    fail "SONAME libmembrane.so.0 (got '${soname:-none}')"
+fi
+
+needed=$(printf '%s\n' "$dynamic" | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p')
+swift=$(printf '%s\n' "$needed" | grep -E '^libswift' || true)
+if [ -z "$swift" ]; then
+    pass "no NEEDED libswift* (needs: $(echo $needed))"
+else
+    fail "no NEEDED libswift*; needs: $(echo $swift)"
+fi
+
+# The rest of a Swift toolchain's run time on Linux is not needed either.
+toolchain=$(printf '%s\n' "$needed" |
+    grep -E '^(libFoundation|libFoundationEssentials|libFoundationInternationalization|lib_FoundationICU|libdispatch|libBlocksRuntime)' || true)
+if [ -z "$toolchain" ]; then
+    pass "no NEEDED Foundation/dispatch/BlocksRuntime"
+else
+    fail "no NEEDED Foundation/dispatch/BlocksRuntime; needs: $(echo $toolchain)"
+fi
+
+# json_t values cross the boundary: the library must use the host's shared
+# libjansson, not a private copy.
+if printf '%s\n' "$needed" | grep -q '^libjansson\.so'; then
+    pass "NEEDED libjansson (json_t is shared with the host)"
+else
+    fail "NEEDED libjansson (json_t is shared with the host); needs: $(echo $needed)"
+fi
+
+# No RPATH/RUNPATH pointing into a build or toolchain folder.
+runpath=$(printf '%s\n' "$dynamic" | sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\].*/\2/p')
+if [ -z "$runpath" ]; then
+    pass "no RPATH/RUNPATH"
+else
+    fail "no RPATH/RUNPATH (got '$runpath')"
+fi
+
+# Every NEEDED library resolves on this system.
+unresolved=$(ldd "$LIB" 2>&1 | grep 'not found' || true)
+if [ -z "$unresolved" ]; then
+    pass "every NEEDED library resolves"
+else
+    fail "every NEEDED library resolves: $(echo $unresolved)"
+fi
+
+finish
