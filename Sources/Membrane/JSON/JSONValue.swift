@@ -41,7 +41,8 @@ public final class JSONValue: @unchecked Sendable {
         guard let base, bytes.count > 0 else {
             return .failure(JSONParseError(text: "empty body", position: 0))
         }
-        guard let parsed = json_loadb(base, bytes.count, 0, &error) else {
+        // JSON_DECODE_ANY: a bare string or number is still JSON; the schema rejects it by name.
+        guard let parsed = json_loadb(base, bytes.count, Int(JSON_DECODE_ANY), &error) else {
             let text = withUnsafeBytes(of: &error.text) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }

@@ -1,0 +1,81 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import Membrane
+
+/// The stand-in server the suite talks to. `make test` (Tests/with-mock.sh)
+/// starts it and exports its address as MEMBRANE_MOCK_URL.
+enum MockServer {
+    static let token = "mock-token"
+
+    static var url: String {
+        guard let url = ProcessInfo.processInfo.environment["MEMBRANE_MOCK_URL"] else {
+            fatalError("MEMBRANE_MOCK_URL is not set: run `make test-swift` (Tests/with-mock.sh swift test)")
+        }
+        return url
+    }
+
+    static func client(token: String = token) throws -> MembraneClient {
+        try MembraneClient(apiURL: url, token: token)
+    }
+
+    /// Queues faults. Tests give each fault a `match` selector of their own,
+    /// so tests running in parallel never consume each other's faults.
+    static func addFault(_ fault: [String: Any]) async throws {
+        var request = URLRequest(url: URL(string: "\(url)/_mock/faults")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: fault)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw MockError.adminRequestFailed
+        }
+    }
+
+    /// The requests the server has seen, oldest first.
+    static func requests() async throws -> [RecordedRequest] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "\(url)/_mock/requests")!)
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let requests = object?["requests"] as? [[String: Any]] ?? []
+        return requests.map { entry in
+            RecordedRequest(path: entry["path"] as? String ?? "",
+                            query: entry["query"] as? String ?? "",
+                            headers: entry["headers"] as? [String: String] ?? [:])
+        }
+    }
+
+    enum MockError: Error { case adminRequestFailed }
+}
+
+struct RecordedRequest {
+    let path: String
+    let query: String
+    let headers: [String: String]
+}
+
+/// The error a lookup throws, or nil if it succeeded.
+func lookupError(_ client: MembraneClient, _ selector: String, includeSecrets: Bool = false) -> MembraneError? {
+    do {
+        _ = try client.integration(selector, includeSecrets: includeSecrets)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// Decodes %XX escapes; nil for a malformed escape or invalid UTF-8.
+func percentDecoded(_ text: String) -> String? {
+    var bytes: [UInt8] = []
+    var iterator = Array(text.utf8).makeIterator()
+    while let byte = iterator.next() {
+        if byte == UInt8(ascii: "%") {
+            guard let high = iterator.next(), let low = iterator.next(),
+                  let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(value)
+        } else {
+            bytes.append(byte)
+        }
+    }
+    return String(validating: bytes, as: UTF8.self)
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every suite (Swift, C, Python, library shape), even after one fails,
+# prints a table of counts and one closing line: "total: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logs=.build/test-logs
+mkdir -p "$logs"
+total_passed=0
+total_failed=0
+status=0
+summary=()
+
+count() { grep -oE "$1" "$2" | tail -n 1 | grep -oE '[0-9]+' | head -n 1; }
+
+suite() {
+  local name=$1; shift
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$logs/$name.log"
+  local rc=${PIPESTATUS[0]} passed failed
+  case $name in
+    swift)
+      local ran; ran=$(count 'Test run with [0-9]+ tests?' "$logs/$name.log")
+      failed=$(grep -cE '✘ Test .* (failed|recorded an issue)' "$logs/$name.log")
+      [ -n "$ran" ] && passed=$((ran - failed)) ;;
+    python)
+      passed=$(count '[0-9]+ passed' "$logs/$name.log")
+      failed=$(( $(count '[0-9]+ failed' "$logs/$name.log" || true) + $(count '[0-9]+ errors?' "$logs/$name.log" || true) )) ;;
+    *)
+      passed=$(count '^[^ ]*:? ?[0-9]+ passed, [0-9]+ failed' "$logs/$name.log")
+      failed=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$logs/$name.log" | tail -n 1 | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+') ;;
+  esac
+  passed=${passed:-0}; failed=${failed:-0}
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    [ "$failed" -eq 0 ] && failed=1   # a suite that died still counts as failing
+  fi
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  summary+=("$(printf '%-8s %5d passed %5d failed   (exit %d)' "$name" "$passed" "$failed" "$rc")")
+}
+
+suite swift bash Tests/with-mock.sh swift test
+suite c bash Tests/c/run.sh
+suite python python3 -m pytest -q Tests/python
+suite shape bash Tests/shape.sh .build/release/libmembrane.so
+
+echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "total: $total_passed passed, $total_failed failed"
+exit $status
