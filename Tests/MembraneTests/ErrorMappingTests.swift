@@ -45,6 +45,7 @@ struct ErrorMappingTests {
         #expect(error.code == .server)
         #expect(error.httpStatus == 502)
         #expect(error.message.contains("text/html"))
+        #expect(!error.message.contains("\r") && !error.message.contains("\n"))
     }
 
     @Test("a redirect is reported with its Location, not followed")
@@ -55,7 +56,7 @@ struct ErrorMappingTests {
         let error = try #require(lookupError(try MockServer.client(), selector))
         #expect(error.code == .protocolError)
         #expect(error.httpStatus == 302)
-        #expect(error.message.contains("https://elsewhere.example/x"))
+        #expect(error.message.contains("to https://elsewhere.example/x;"), "\(error.message)")
         let followed = try await MockServer.requests().filter { $0.path.contains("elsewhere") }
         #expect(followed.isEmpty)
     }
@@ -89,6 +90,25 @@ struct ErrorMappingTests {
         let error = try #require(lookupError(try MockServer.client(), selector))
         #expect(!error.message.contains(MockServer.token))
         #expect(error.message.contains("[redacted]"))
+    }
+
+    @Test("a body announced larger than the limit is refused before it is read")
+    func oversizedAnnounced() async throws {
+        let selector = "fault-oversized"
+        try await MockServer.addFault(["match": selector, "action": "oversized", "sizeBytes": 48 * 1024 * 1024])
+        let error = try #require(lookupError(try MockServer.client(), selector))
+        #expect(error.code == .protocolError)
+        #expect(error.message.contains("larger than the limit"))
+    }
+
+    @Test("control characters a server sends do not reach the message")
+    func controlCharacters() async throws {
+        let selector = "fault-control"
+        try await MockServer.addFault(["match": selector, "status": 400, "json": [
+            "type": "bad_request", "key": "odd", "message": "line one\nline two\u{1B}[31m",
+        ] as [String: Any]])
+        let error = try #require(lookupError(try MockServer.client(), selector))
+        #expect(error.message.hasPrefix("line one line two [31m"), "\(error.message)")
     }
 
     @Test("a server slower than the timeout is a timeout")

@@ -81,7 +81,7 @@ public final class MembraneClient: Sendable {
                 throw error
             }
         } catch {
-            throw error.redacting(settings.token.value)
+            throw error.sanitized(hiding: settings.token.value)
         }
     }
 

@@ -62,12 +62,19 @@ public struct MembraneError: Error, Sendable, Equatable, CustomStringConvertible
         MembraneError(code: .invalidArgument, message: message)
     }
 
-    /// A copy in which `secret` no longer appears in any field. Servers and
-    /// proxies may echo what they were sent; the token must never come back out.
-    func redacting(_ secret: String) -> MembraneError {
-        guard !secret.isEmpty else { return self }
+    /// A copy fit to show: `secret` appears in no field (servers and proxies
+    /// may echo what they were sent; the token must never come back out), and
+    /// control characters a server sent (newlines, terminal escapes) are spaces.
+    func sanitized(hiding secret: String) -> MembraneError {
         func clean(_ text: String) -> String {
-            text.contains(secret) ? text.replacing(secret, with: "[redacted]") : text
+            var text = text
+            if !secret.isEmpty && text.contains(secret) {
+                text = text.replacing(secret, with: "[redacted]")
+            }
+            guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
+            return String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+                scalar.value < 0x20 || scalar.value == 0x7F ? " " : scalar
+            }))
         }
         return MembraneError(code: code, httpStatus: httpStatus, type: clean(type), key: clean(key),
                              message: clean(message), errorId: clean(errorId))
