@@ -152,7 +152,7 @@ def mock_server() -> Iterator[MockServer]:
         cwd=REPO,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
         text=True,
         encoding="utf-8",
         errors="replace",
@@ -167,7 +167,9 @@ def mock_server() -> Iterator[MockServer]:
         got_first.set()
         _drain(process.stdout, output)  # keep the pipe from filling up
 
-    threading.Thread(target=read_first, name="membrane-mock output", daemon=True).start()
+    threading.Thread(target=read_first, name="membrane-mock stdout", daemon=True).start()
+    threading.Thread(target=_drain, args=(process.stderr, output), name="membrane-mock stderr",
+                     daemon=True).start()
     prefix = "membrane-mock listening on "
     try:
         if not got_first.wait(60) or not first[0].startswith(prefix):

@@ -182,6 +182,20 @@ def test_eserver_html_from_a_proxy(client: membrane.Client, mock: MockServer) ->
     assert type(e) is membrane.ServerError
     assert (e.code, e.http_status, e.error_id) == (membrane.ESERVER, 502, "")
     assert e.message
+    # The message is one line (lookup.py prints it after "lookup.py: ").
+    assert "\r" not in e.message and "\n" not in e.message, repr(e.message)
+
+
+def test_error_pickles_with_its_attributes(client: membrane.Client, mock: MockServer) -> None:
+    import pickle
+
+    body = {"type": "internal", "key": "boom", "message": "Broke", "data": {"errorId": "err-p"}}
+    mock.fault({"match": "hubspot", "status": 500, "json": body})
+    e = lookup_error(client)
+    copy = pickle.loads(pickle.dumps(e))
+    assert type(copy) is membrane.ServerError
+    assert (copy.code, copy.http_status, copy.type, copy.key, copy.message, copy.error_id) == \
+        (e.code, e.http_status, e.type, e.key, e.message, e.error_id)
 
 
 def test_error_message_is_bounded(client: membrane.Client, mock: MockServer) -> None:
@@ -382,3 +396,28 @@ def test_client_recovers_after_faults(client: membrane.Client, mock: MockServer)
             client.integration(selector)
     for selector in ("hubspot", "salesforce", "pipedrive"):
         assert client.integration(selector)["key"] == selector
+
+
+def test_gzip_body(client: membrane.Client, mock: MockServer) -> None:
+    """A compressed answer is decoded if the client asked for it, else it is no JSON."""
+    mock.fault({"match": "hubspot", "action": "gzip"})
+    try:
+        got = client.integration("hubspot")
+    except membrane.ProtocolError:
+        got = None
+    accept_encoding = (mock.last_request()["headers"].get("accept-encoding") or "").lower()
+    if "gzip" in accept_encoding:
+        assert got is not None and got["key"] == "hubspot"
+    else:
+        assert got is None, "gzip bytes cannot be a JSON object"
+
+
+@pytest.mark.parametrize("location", ["/integrations/salesforce", "http://elsewhere.invalid/x"])
+def test_redirect_is_not_followed(client: membrane.Client, mock: MockServer, location: str) -> None:
+    """A 3xx is an unexpected status: not followed (the token must not travel elsewhere)."""
+    mock.fault({"match": "hubspot", "status": 302, "headers": {"Location": location}})
+    e = lookup_error(client)
+    assert type(e) is membrane.ProtocolError, repr(e)
+    assert e.http_status == 302
+    assert len(mock.requests()) == 1
+    assert "\r" not in e.message and "\n" not in e.message, repr(e.message)

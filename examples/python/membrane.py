@@ -48,13 +48,14 @@ import os
 import threading
 import weakref
 from pathlib import Path
-from typing import Any, Dict, Optional, Type, Union
+from typing import Any, Dict, List, Optional, Type, Union
 
 __all__ = [
     "Client",
     "version",
     "strerror",
     "load_library",
+    "error_class",
     "MembraneError",
     "InvalidArgument",
     "ClientClosed",
@@ -189,6 +190,10 @@ class MembraneError(Exception):
 
     def __str__(self) -> str:
         return self.message or strerror(self.code)
+
+    def __reduce__(self) -> Any:
+        # Pickle (e.g. across multiprocessing) keeps every attribute.
+        return (self.__class__, (self.message,), self.__dict__.copy())
 
     def __repr__(self) -> str:
         return (
@@ -332,7 +337,7 @@ _lib: Optional[ctypes.CDLL] = None
 _lib_lock = threading.Lock()
 
 
-def _candidates() -> list:
+def _candidates() -> List[str]:
     env = os.environ.get("MEMBRANE_LIBRARY")
     if env:
         # An explicit choice is the only candidate: a typo must not silently
