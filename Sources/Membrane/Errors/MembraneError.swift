@@ -65,10 +65,13 @@ public struct MembraneError: Error, Sendable, Equatable, CustomStringConvertible
     /// A copy fit to show: `secret` appears in no field (servers and proxies
     /// may echo what they were sent; the token must never come back out), and
     /// control characters a server sent (newlines, terminal escapes) are spaces.
+    /// A token shorter than 8 bytes is not searched for: it would match inside
+    /// ordinary words ("t" in "Failed to connect") and is no real secret.
     func sanitized(hiding secret: String) -> MembraneError {
+        let hides = secret.utf8.count >= 8
         func clean(_ text: String) -> String {
             var text = text
-            if !secret.isEmpty && text.contains(secret) {
+            if hides && text.contains(secret) {
                 text = text.replacing(secret, with: "[redacted]")
             }
             guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }

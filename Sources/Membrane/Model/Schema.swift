@@ -8,13 +8,17 @@
 enum Schema: Sendable {
     case integration, connection, errorData, clientAction, optionsConfigEntry
 
-    indirect enum FieldType: Sendable {
+    /// Not recursive on purpose: an `indirect` enum would box its payloads on
+    /// the heap, and boxes held by these static tables look leaked to valgrind.
+    enum FieldType: Sendable {
         case string, number, boolean
         /// An object whose members may hold any JSON values.
         case object
-        case array(of: FieldType)
+        /// An array of objects whose members may hold any JSON values (`logs`).
+        case arrayOfObjects
+        case arrayOf(Schema)
         /// An object of objects, e.g. `optionsConfig`.
-        case map(of: FieldType)
+        case mapOf(Schema)
         case model(Schema)
     }
 
@@ -36,7 +40,7 @@ enum Schema: Sendable {
     private static let integrationFields: [(name: String, type: FieldType)] = [
                 ("id", .string), ("name", .string), ("logoUri", .string), ("uuid", .string),
                 ("key", .string), ("description", .string), ("meta", .object), ("state", .string),
-                ("errors", .array(of: .model(.errorData))), ("revision", .string),
+                ("errors", .arrayOf(.errorData)), ("revision", .string),
                 ("createdAt", .string), ("updatedAt", .string), ("archivedAt", .string),
                 ("isDeactivated", .boolean), ("isReadOnly", .boolean), ("connectorId", .string),
                 ("connectorVersion", .string), ("oAuthCallbackUri", .string), ("parameters", .object),
@@ -45,7 +49,7 @@ enum Schema: Sendable {
                 ("dataCollectionsCount", .number), ("hasEvents", .boolean), ("eventsCount", .number),
                 ("hasGlobalWebhooks", .boolean), ("hasUdm", .boolean), ("isTest", .boolean),
                 ("externalAppId", .string), ("authType", .string),
-                ("optionsConfig", .map(of: .model(.optionsConfigEntry))),
+                ("optionsConfig", .mapOf(.optionsConfigEntry)),
                 ("connection", .model(.connection)), ("spec", .object), ("appUri", .string),
                 ("isConnected", .boolean),
             ]
@@ -53,7 +57,7 @@ enum Schema: Sendable {
                 ("id", .string), ("name", .string), ("userId", .string), ("tenantId", .string),
                 ("type", .string), ("key", .string), ("isTest", .boolean), ("connected", .boolean),
                 ("disconnected", .boolean), ("isDefunct", .boolean), ("state", .string),
-                ("errors", .array(of: .model(.errorData))), ("requestError", .model(.errorData)),
+                ("errors", .arrayOf(.errorData)), ("requestError", .model(.errorData)),
                 ("error", .model(.errorData)), ("integrationId", .string), ("connectorId", .string),
                 ("externalAppId", .string), ("connectorVersion", .string), ("authOptionKey", .string),
                 ("createdAt", .string), ("updatedAt", .string), ("lastActiveAt", .string),
@@ -65,7 +69,7 @@ enum Schema: Sendable {
     private static let errorDataFields: [(name: String, type: FieldType)] = [
                 ("type", .string), ("key", .string), ("message", .string), ("data", .object),
                 ("stack", .object), ("causedByError", .model(.errorData)),
-                ("logs", .array(of: .object)),
+                ("logs", .arrayOfObjects),
             ]
     private static let clientActionFields: [(name: String, type: FieldType)] = [
                 ("type", .string), ("description", .string), ("uiUrl", .string),

@@ -48,21 +48,23 @@ enum SchemaValidation {
         case .model(let schema):
             guard kind == .object else { return mismatch("object") }
             return validateObject(value, as: schema, path: path, depth: depth)
-        case .array(let elementType):
+        case .arrayOfObjects:
             guard kind == .array else { return mismatch("array") }
-            for index in 0..<json_array_size(value) {
-                guard let element = json_array_get(value, index) else { continue }
-                if let problem = validate(element, as: elementType, path: "\(path)[\(index)]", depth: depth + 1) {
-                    return problem
-                }
+            return validateElements(of: value, path: path) { element, elementPath in
+                JSONKind(of: element) == .object
+                    ? nil : "field \"\(elementPath)\": expected object, got \(JSONKind(of: element))"
             }
-            return nil
-        case .map(let valueType):
+        case .arrayOf(let schema):
+            guard kind == .array else { return mismatch("array") }
+            return validateElements(of: value, path: path) { element, elementPath in
+                validate(element, as: .model(schema), path: elementPath, depth: depth + 1)
+            }
+        case .mapOf(let schema):
             guard kind == .object else { return mismatch("object") }
             var iterator = json_object_iter(value)
             while let current = iterator {
                 if let key = json_object_iter_key(current), let element = json_object_iter_value(current),
-                   let problem = validate(element, as: valueType,
+                   let problem = validate(element, as: .model(schema),
                                           path: join(path, String(cString: key)), depth: depth + 1) {
                     return problem
                 }
@@ -70,6 +72,18 @@ enum SchemaValidation {
             }
             return nil
         }
+    }
+
+    /// The first problem `check` finds among an array's elements.
+    private static func validateElements(
+        of array: UnsafeMutablePointer<json_t>, path: String,
+        _ check: (UnsafeMutablePointer<json_t>, String) -> String?
+    ) -> String? {
+        for index in 0..<json_array_size(array) {
+            guard let element = json_array_get(array, index) else { continue }
+            if let problem = check(element, "\(path)[\(index)]") { return problem }
+        }
+        return nil
     }
 
     /// A present, non-null member.
