@@ -183,7 +183,7 @@ if [ "$USE_VALGRIND" != 0 ]; then
                 pass "$p under valgrind: clean ($RUN_PASSED checks passed)"
             else
                 fail "$p under valgrind: exit $RUN_STATUS, $RUN_FAILED failed checks (log: $OUT/$p.valgrind.log)"
-                grep -E 'ERROR SUMMARY|definitely lost|Invalid|uninitialised' \
+                grep -E 'ERROR SUMMARY|definitely lost:|Invalid (read|write|free)|uninitialised|Mismatched' \
                     "$OUT/$p.valgrind.log" | head -n 20 | sed 's/^/      /'
             fi
         done

@@ -27,10 +27,14 @@ static int lookup_with_fault(const char *fault, const char *selector, membrane_e
         CHECK_MSG(mock_fault(fault) == 0, "could not install fault %s", fault);
     err_poison(err);
     rc = membrane_integration_get(client, selector, 0, &out, err);
-    CHECK_MSG(out == NULL, "out not set to NULL (code %d)", rc);
-    if (rc == MEMBRANE_OK && out != NULL && out != POISON_JSON)
-        json_decref(out);
-    CHECK(rc == MEMBRANE_OK || (err_terminated(err) && err->message[0] != '\0'));
+    if (rc == MEMBRANE_OK) {
+        CHECK(out != NULL && out != POISON_JSON);
+        if (out != NULL && out != POISON_JSON)
+            json_decref(out);
+    } else {
+        CHECK_MSG(out == NULL, "out not set to NULL (code %d)", rc);
+        CHECK(err_terminated(err) && err->message[0] != '\0');
+    }
     CHECK_INT(err->code, rc);
     CHECK_INT(mock_clear_faults(), 0);
     return rc;
@@ -46,9 +50,12 @@ static int lookup_with_fault_no_err(const char *fault, const char *selector)
     if (fault != NULL)
         CHECK_MSG(mock_fault(fault) == 0, "could not install fault %s", fault);
     rc = membrane_integration_get(client, selector, 0, &out, NULL);
-    CHECK(out == NULL);
-    if (rc == MEMBRANE_OK && out != NULL && out != POISON_JSON)
-        json_decref(out);
+    if (rc == MEMBRANE_OK) {
+        if (out != NULL && out != POISON_JSON)
+            json_decref(out);
+    } else {
+        CHECK(out == NULL);
+    }
     CHECK_INT(mock_clear_faults(), 0);
     return rc;
 }
@@ -169,12 +176,24 @@ static void test_network(void)
         membrane_client_free(refused);
     }
 
-    /* The server closes the connection without an answer. */
-    rc = lookup_with_fault("{\"match\":\"hubspot\",\"action\":\"drop\"}", HUBSPOT_KEY, &err);
+    /* The server closes the connection without an answer. Twice: libcurl
+       itself retries a request once on a fresh connection when a reused
+       (kept-alive) one closes before any byte of the answer, because it
+       cannot tell that from a stale connection; a single drop is therefore
+       invisible when the client reuses a connection. */
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"action\":\"drop\",\"times\":2}", HUBSPOT_KEY,
+                           &err);
     CHECK_FAIL(rc, err, MEMBRANE_ENETWORK);
     CHECK_INT(err.http_status, 0);
-    CHECK_INT(lookup_with_fault_no_err("{\"match\":\"hubspot\",\"action\":\"drop\"}", HUBSPOT_KEY),
+    CHECK_INT(lookup_with_fault_no_err("{\"match\":\"hubspot\",\"action\":\"drop\",\"times\":2}",
+                                       HUBSPOT_KEY),
               MEMBRANE_ENETWORK);
+
+    /* Hung up after the headers, mid-body (Content-Length says more). */
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"action\":\"short-content-length\"}",
+                           HUBSPOT_KEY, &err);
+    CHECK_MSG(rc == MEMBRANE_ENETWORK || rc == MEMBRANE_EPROTOCOL,
+              "short body: got %d, want ENETWORK (or EPROTOCOL)", rc);
 
     /* And the client recovers on the next call. */
     rc = lookup_with_fault(NULL, HUBSPOT_KEY, &err);
@@ -277,6 +296,79 @@ static void test_protocol(void)
     CHECK_INT(lookup_with_fault_no_err("{\"match\":\"hubspot\",\"action\":\"truncate\"}",
                                        HUBSPOT_KEY),
               MEMBRANE_EPROTOCOL);
+
+    /* Success statuses without an integration. */
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"status\":204}", HUBSPOT_KEY, &err);
+    CHECK_FAIL(rc, err, MEMBRANE_EPROTOCOL);
+    CHECK_INT(err.http_status, 204);
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"status\":200,\"body\":\"\"}", HUBSPOT_KEY,
+                           &err);
+    CHECK_FAIL(rc, err, MEMBRANE_EPROTOCOL);
+    /* A redirect is not followed: an unexpected status. */
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"status\":302,\"body\":\"\","
+                           "\"headers\":{\"Location\":\"http://127.0.0.1:1/elsewhere\"}}",
+                           HUBSPOT_KEY, &err);
+    CHECK_FAIL(rc, err, MEMBRANE_EPROTOCOL);
+    CHECK_INT(err.http_status, 302);
+}
+
+/* Bodies over the library's 32 MiB limit, announced or not. */
+static void test_oversized(void)
+{
+    membrane_error err;
+    int rc;
+
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"action\":\"oversized\","
+                           "\"sizeBytes\":34603008}",
+                           HUBSPOT_KEY, &err);
+    CHECK_FAIL(rc, err, MEMBRANE_EPROTOCOL);
+    CHECK_MSG(contains(err.message, "large") || contains(err.message, "limit") ||
+                  contains(err.message, "size"),
+              "oversized: message: %s", err.message);
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"action\":\"oversized-chunked\","
+                           "\"sizeBytes\":34603008}",
+                           HUBSPOT_KEY, &err);
+    CHECK_FAIL(rc, err, MEMBRANE_EPROTOCOL);
+
+    /* A large body under the limit is fine. */
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"action\":\"oversized\","
+                           "\"sizeBytes\":2097152}",
+                           HUBSPOT_KEY, &err);
+    CHECK_SUCCESS(rc, err);
+
+    /* The client works afterwards. */
+    rc = lookup_with_fault(NULL, HUBSPOT_KEY, &err);
+    CHECK_SUCCESS(rc, err);
+}
+
+/* What proxies and the transport may add on top of the API. */
+static void test_transport_variants(void)
+{
+    membrane_error err;
+    json_t *out = NULL;
+    int rc;
+
+    /* A gzip-compressed answer is decompressed. */
+    CHECK_INT(mock_clear_faults(), 0);
+    CHECK_INT(mock_fault("{\"match\":\"hubspot\",\"action\":\"gzip\"}"), 0);
+    err_poison(&err);
+    rc = membrane_integration_get(client, HUBSPOT_KEY, 0, &out, &err);
+    CHECK_SUCCESS(rc, err);
+    CHECK_STR(jstr(out, "key"), HUBSPOT_KEY);
+    json_decref(out);
+
+    /* An HTML 429 from a proxy is still a rate limit. */
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"action\":\"html\",\"status\":429}",
+                           HUBSPOT_KEY, &err);
+    CHECK_FAIL(rc, err, MEMBRANE_ERATELIMIT);
+    CHECK_INT(err.http_status, 429);
+
+    /* Extra headers (Retry-After, request ids) change nothing. */
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"status\":429,"
+                           "\"headers\":{\"Retry-After\":\"1\",\"X-Request-Id\":\"r-1\"}}",
+                           HUBSPOT_KEY, &err);
+    CHECK_FAIL(rc, err, MEMBRANE_ERATELIMIT);
+    CHECK_STR(err.key, "rate_limit_exceeded");
 }
 
 /* https:// against the plain-HTTP server: the handshake cannot succeed.
@@ -338,6 +430,8 @@ int main(void)
         test_network();
         test_timeout();
         test_protocol();
+        test_oversized();
+        test_transport_variants();
         membrane_client_free(client);
     }
     test_tls();
