@@ -1,4 +1,5 @@
 import HTTPTypes
+import Hummingbird
 
 /// A response before it is put on the wire, kept as plain bytes so a fault can
 /// replace, cut, compress or stream it.
@@ -26,12 +27,15 @@ struct Answer: Sendable {
         return fields
     }
 
+    /// 204 and 304 answers must not carry a body, whatever a fault put in it.
+    var allowsBody: Bool { status != 204 && status != 304 }
+
     /// The answer as an ordinary response with a Content-Length.
     var response: Response {
         Response(
             status: .init(code: status),
             headers: headerFields,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+            body: allowsBody ? ResponseBody(byteBuffer: ByteBuffer(bytes: body)) : ResponseBody()
         )
     }
 }
@@ -61,7 +65,8 @@ enum APIError {
         case 404: body(status: 404, key: "not_found", message: "Not found")
         case 429: body(status: 429, key: "rate_limit_exceeded", message: "Rate limit exceeded")
         case 500: body(status: 500, key: "internal_error", message: "Internal server error")
-        default: .object(["type": "internal", "key": "internal_error", "message": .string("HTTP \(status)")])
+        case 400..<500: body(status: status, key: "http_\(status)", message: "HTTP \(status)")
+        default: body(status: status, key: "internal_error", message: "HTTP \(status)")
         }
     }
 

@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// One scripted misbehaviour, posted to `POST /_mock/faults`. Every field is optional;
 /// see README.md in this folder for what each does on the wire.
 struct Fault: Sendable {
@@ -68,7 +70,7 @@ extension Fault {
 
         match = try string("match")
         times = try integer("times", in: 0...Int(Int32.max)) ?? times
-        status = try integer("status", in: 100...599)
+        status = try integer("status", in: 200...599)
         json = object["json"]
         body = try string("body")
         contentType = try string("contentType")
@@ -89,6 +91,9 @@ extension Fault {
                 throw InvalidFault(description: "'headers' must be an object of strings")
             }
             for (name, value) in members.sorted(by: { $0.key < $1.key }) {
+                guard HTTPField.Name(name) != nil else {
+                    throw InvalidFault(description: "'\(name)' is not a valid header name")
+                }
                 guard let text = value.stringValue else {
                     throw InvalidFault(description: "header '\(name)' must have a string value")
                 }

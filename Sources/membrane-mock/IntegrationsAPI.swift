@@ -1,3 +1,5 @@
+import Hummingbird
+
 /// The stand-in for the Membrane API's integration endpoints: answers from the
 /// fixtures exactly as the vendor documents them, errors included.
 struct IntegrationsAPI: Sendable {

@@ -48,7 +48,7 @@ enum JSONValue: Sendable, Equatable {
 }
 
 extension JSONValue: Codable {
-    private struct Key: CodingKey {
+    private struct MemberKey: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
@@ -60,7 +60,7 @@ extension JSONValue: Codable {
             var items: [JSONValue] = []
             while !list.isAtEnd { items.append(try list.decode(JSONValue.self)) }
             self = .array(items)
-        } else if let keyed = try? decoder.container(keyedBy: Key.self) {
+        } else if let keyed = try? decoder.container(keyedBy: MemberKey.self) {
             var members: [String: JSONValue] = [:]
             for key in keyed.allKeys { members[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
             self = .object(members)
@@ -101,8 +101,8 @@ extension JSONValue: Codable {
             var list = encoder.unkeyedContainer()
             for item in items { try list.encode(item) }
         case .object(let members):
-            var keyed = encoder.container(keyedBy: Key.self)
-            for (key, value) in members { try keyed.encode(value, forKey: Key(stringValue: key)) }
+            var keyed = encoder.container(keyedBy: MemberKey.self)
+            for (key, value) in members { try keyed.encode(value, forKey: MemberKey(stringValue: key)) }
         }
     }
 }

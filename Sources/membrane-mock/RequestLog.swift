@@ -1,3 +1,4 @@
+import Hummingbird
 import Synchronization
 
 /// Every API request the mock received, in arrival order, so tests can check what
