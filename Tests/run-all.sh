@@ -24,7 +24,10 @@ suite() {
       [ -n "$ran" ] && passed=$((ran - failed)) ;;
     python)
       passed=$(count '[0-9]+ passed' "$logs/$name.log")
-      failed=$(( $(count '[0-9]+ failed' "$logs/$name.log" || true) + $(count '[0-9]+ errors?' "$logs/$name.log" || true) )) ;;
+      local failures errors
+      failures=$(count '[0-9]+ failed' "$logs/$name.log")
+      errors=$(count '[0-9]+ errors?' "$logs/$name.log")
+      failed=$(( ${failures:-0} + ${errors:-0} )) ;;
     *)
       passed=$(count '^[^ ]*:? ?[0-9]+ passed, [0-9]+ failed' "$logs/$name.log")
       failed=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$logs/$name.log" | tail -n 1 | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+') ;;
