@@ -63,7 +63,8 @@ enum {
     MEMBRANE_ETIMEOUT    =  -9, /* the call took longer than MEMBRANE_OPT_TIMEOUT_MS */
     MEMBRANE_ETLS        = -10, /* certificate or handshake failure */
     MEMBRANE_EPROTOCOL   = -11, /* not JSON, wrong shape or types, too large, unexpected status */
-    MEMBRANE_EINTERNAL   = -12  /* out of memory, or a bug */
+    MEMBRANE_EINTERNAL   = -12, /* out of memory, or a bug */
+    MEMBRANE_ECANCELED   = -13  /* membrane_client_cancel was called while the call ran */
 };
 
 /* ---------------------------------------------------------------------------
@@ -88,7 +89,20 @@ enum {
     /* string: path of a PEM bundle of CA certificates to trust instead of the
        system's. Verification of the server stays on. NULL restores the
        system's bundle. */
-    MEMBRANE_OPT_CA_FILE
+    MEMBRANE_OPT_CA_FILE = 4,
+    /* long, 0 to 10: how many times a lookup is retried after a 429, 502,
+       503 or 504, or a connection that failed before any response byte.
+       Default 2. 0 turns retries off. */
+    MEMBRANE_OPT_MAX_RETRIES = 5,
+    /* long, milliseconds, >= 1: the base of the exponential backoff between
+       retries (full jitter, capped at 8 s). Default 250. A Retry-After
+       header, in seconds or as an HTTP date, takes precedence. */
+    MEMBRANE_OPT_RETRY_BASE_MS = 6,
+    /* long, bytes, >= 1: the largest response body accepted, after
+       decompression. Default 33554432 (32 MiB; the API's documented maximum
+       is 30 MB). A larger body fails with MEMBRANE_EPROTOCOL as soon as it
+       is announced or grows past the limit, and is never buffered whole. */
+    MEMBRANE_OPT_MAX_RESPONSE_BYTES = 7
 };
 
 /* ---------------------------------------------------------------------------
@@ -149,7 +163,9 @@ int membrane_client_new(membrane_client **out, const char *api_url, const char *
 void membrane_client_free(membrane_client *client);
 
 /*
- * Sets a numeric option (MEMBRANE_OPT_TIMEOUT_MS, MEMBRANE_OPT_CONNECT_TIMEOUT_MS).
+ * Sets a numeric option (MEMBRANE_OPT_TIMEOUT_MS, MEMBRANE_OPT_CONNECT_TIMEOUT_MS,
+ * MEMBRANE_OPT_MAX_RETRIES, MEMBRANE_OPT_RETRY_BASE_MS,
+ * MEMBRANE_OPT_MAX_RESPONSE_BYTES).
  *
  * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client, an unknown option,
  * an option that takes a string, or a value out of range.
@@ -168,6 +184,17 @@ int membrane_client_set_long(membrane_client *client, int option, long value);
  * Thread-safety: as membrane_client_set_long.
  */
 int membrane_client_set_string(membrane_client *client, int option, const char *value);
+
+/*
+ * Makes every call in flight on `client` return MEMBRANE_ECANCELED, within
+ * 100 ms, including one waiting between retries. Calls started afterwards
+ * run normally. Meant to be called from another thread (a shutdown path, a
+ * signal-handling thread, a UI's cancel button).
+ *
+ * Returns MEMBRANE_OK, or MEMBRANE_EINVAL for a NULL client.
+ * Thread-safe; not async-signal-safe.
+ */
+int membrane_client_cancel(membrane_client *client);
 
 /* ---------------------------------------------------------------------------
  * Integrations
@@ -191,11 +218,19 @@ int membrane_client_set_string(membrane_client *client, int option, const char *
  * a string "name", and every known field present must have its documented
  * type; otherwise MEMBRANE_EPROTOCOL names the field.
  *
+ * Failures: a 429, 502, 503 or 504, or a connection that failed before any
+ * response byte arrived, is retried (MEMBRANE_OPT_MAX_RETRIES), and the last
+ * attempt's error is reported; err->message then says how many attempts
+ * were made. The whole call, waits included, ends within
+ * MEMBRANE_OPT_TIMEOUT_MS (plus a few milliseconds); a Retry-After that
+ * reaches past it ends the call at once. Redirects are not followed: a 3xx
+ * is MEMBRANE_EPROTOCOL naming the status and the Location.
+ *
  * Returns MEMBRANE_OK, or MEMBRANE_EINVAL (bad argument, no request made),
  * MEMBRANE_EAUTH, MEMBRANE_EACCESS, MEMBRANE_ENOTFOUND, MEMBRANE_ERATELIMIT,
  * MEMBRANE_EBADREQUEST, MEMBRANE_ESERVER (see err->error_id),
  * MEMBRANE_ENETWORK, MEMBRANE_ETIMEOUT, MEMBRANE_ETLS, MEMBRANE_EPROTOCOL,
- * MEMBRANE_EINTERNAL.
+ * MEMBRANE_EINTERNAL, MEMBRANE_ECANCELED.
  * Thread-safe: many threads may look up through one client at once.
  */
 int membrane_integration_get(membrane_client *client, const char *selector, unsigned flags,

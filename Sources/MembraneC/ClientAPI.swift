@@ -51,6 +51,12 @@ public func membrane_client_set_long(_ handle: OpaquePointer?, _ option: Int32, 
             try client.setTimeout(milliseconds: value)
         case Int(MEMBRANE_OPT_CONNECT_TIMEOUT_MS):
             try client.setConnectTimeout(milliseconds: value)
+        case Int(MEMBRANE_OPT_MAX_RETRIES):
+            try client.setMaximumRetries(value)
+        case Int(MEMBRANE_OPT_RETRY_BASE_MS):
+            try client.setRetryBase(milliseconds: value)
+        case Int(MEMBRANE_OPT_MAX_RESPONSE_BYTES):
+            try client.setMaximumResponseBytes(value)
         default:
             return Int32(MEMBRANE_EINVAL)
         }
@@ -86,4 +92,11 @@ public func membrane_client_set_string(_ handle: OpaquePointer?, _ option: Int32
     } catch {
         return error.code.rawValue
     }
+}
+
+@_cdecl("membrane_client_cancel")
+public func membrane_client_cancel(_ handle: OpaquePointer?) -> Int32 {
+    guard let handle else { return Int32(MEMBRANE_EINVAL) }
+    ClientHandle.client(handle).cancel()
+    return Int32(MEMBRANE_OK)
 }

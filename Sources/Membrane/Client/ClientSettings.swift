@@ -14,6 +14,7 @@ struct ClientSettings: Sendable {
     var maximumResponseBytes = defaultMaximumResponseBytes
     var userAgent = defaultUserAgent
     var caFile: String?
+    var retryPolicy = RetryPolicy()
     /// Built once: every request sends the same headers.
     let headers: HeaderList
 

@@ -51,6 +51,26 @@ public final class MembraneClient: Sendable {
         settings.withLock { $0.userAgent = userAgent }
     }
 
+    /// How many times a lookup is retried (0 to 10, default 2).
+    public func setMaximumRetries(_ count: Int) throws(MembraneError) {
+        guard (0...RetryPolicy.maximumRetriesLimit).contains(count) else {
+            throw .invalidArgument("the retry count must be 0 to \(RetryPolicy.maximumRetriesLimit)")
+        }
+        settings.withLock { $0.retryPolicy.maximumRetries = count }
+    }
+
+    /// The base of the exponential backoff between retries, in milliseconds (default 250).
+    public func setRetryBase(milliseconds: Int) throws(MembraneError) {
+        guard milliseconds >= 1 else { throw .invalidArgument("the retry base must be at least 1 ms") }
+        settings.withLock { $0.retryPolicy.baseMilliseconds = milliseconds }
+    }
+
+    /// The largest response body accepted, in bytes (default 32 MiB).
+    public func setMaximumResponseBytes(_ bytes: Int) throws(MembraneError) {
+        guard bytes >= 1 else { throw .invalidArgument("the response limit must be at least 1 byte") }
+        settings.withLock { $0.maximumResponseBytes = bytes }
+    }
+
     /// A PEM bundle of CA certificates to trust instead of the system's;
     /// `nil` goes back to the system's. Verification is never turned off.
     public func setCAFile(_ path: String?) throws(MembraneError) {
@@ -72,17 +92,22 @@ public final class MembraneClient: Sendable {
         let url = "\(settings.apiURL.string)/integrations/\(Selector.pathSegment(selector))"
             + "?includeSecrets=\(includeSecrets)"
         do throws(MembraneError) {
-            let response = try transport.get(settings.request(for: url))
-            let json = try Self.successBody(of: response)
+            let exchange = try RetryingSender(transport: transport, policy: settings.retryPolicy)
+                .send(settings.request(for: url), deadline: Deadline(after: settings.timeoutMilliseconds))
             do throws(MembraneError) {
-                return try Integration(json: json)
-            } catch var error {
-                error.httpStatus = response.status
-                throw error
+                return try Integration(json: Self.successBody(of: exchange.response))
+            } catch {
+                throw error.noting(attempts: exchange.attempts)
             }
         } catch {
             throw error.sanitized(hiding: settings.token.value)
         }
+    }
+
+    /// Makes every call in flight on this client throw `.canceled` promptly,
+    /// from any thread. Calls started afterwards run normally.
+    public func cancel() {
+        transport.cancellation.cancelAll()
     }
 
     /// The parsed body of a successful answer, or the error the answer means.

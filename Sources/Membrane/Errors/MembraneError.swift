@@ -14,6 +14,7 @@ public struct MembraneError: Error, Sendable, Equatable, CustomStringConvertible
         case tls = -10
         case protocolError = -11
         case `internal` = -12
+        case canceled = -13
 
         /// A short English description; static text, so the C API can hand it out.
         public var summary: StaticString {
@@ -30,6 +31,7 @@ public struct MembraneError: Error, Sendable, Equatable, CustomStringConvertible
             case .tls: "TLS error"
             case .protocolError: "unexpected response"
             case .internal: "internal error"
+            case .canceled: "canceled"
             }
         }
     }

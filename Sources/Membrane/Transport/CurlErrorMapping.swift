@@ -24,6 +24,17 @@ enum CurlErrorMapping {
         }
     }
 
+    /// Failures of the connection itself, as opposed to TLS, DNS or timeouts:
+    /// refused, reset, closed before an answer.
+    static func isConnectionFailure(_ result: CURLcode) -> Bool {
+        switch result {
+        case CURLE_COULDNT_CONNECT, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR:
+            return true
+        default:
+            return false
+        }
+    }
+
     static func error(for result: CURLcode, detail: String) -> MembraneError {
         // libcurl's detail ("Failed to connect to host port 443 after 3 ms: ...")
         // says more than its summary of the code; fall back on the summary.

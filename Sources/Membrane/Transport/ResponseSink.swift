@@ -11,6 +11,8 @@ final class ResponseSink {
     var retryAfter: String?
     /// Set when the body was refused for its size; the transfer was aborted.
     private(set) var exceededLimit = false
+    /// Whether any byte of a response (a status line, a header) arrived.
+    private(set) var receivedAnything = false
 
     init(limit: Int) {
         self.limit = limit
@@ -29,6 +31,7 @@ final class ResponseSink {
     /// Reads one header line ("Name: value\r\n" or a status line); `false`
     /// aborts the transfer.
     func header(_ line: UnsafeRawBufferPointer) -> Bool {
+        receivedAnything = true
         if line.starts(with: "HTTP/".utf8) {
             // A new response (after 1xx, or a proxy's CONNECT answer) starts afresh.
             contentType = nil

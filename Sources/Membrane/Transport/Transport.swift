@@ -1,31 +1,44 @@
 import CCurl
 
-/// HTTP GET over libcurl, with kept-alive connections.
+/// HTTP GET over libcurl, with kept-alive connections, a deadline, a size
+/// limit and cancellation.
 ///
-/// It knows nothing of integrations: it returns whatever status and body the
-/// server sent, and throws only when no complete response arrived.
+/// It knows nothing of integrations or retries: it returns whatever status
+/// and body the server sent, and fails only when no complete response arrived.
 final class Transport: Sendable {
     private let pool = HandlePool()
+    let cancellation = Cancellation()
+
+    /// How long one wait in `curl_multi_poll` may last before the deadline and
+    /// cancellation are checked again (a wakeup also ends it at once).
+    private static let pollSliceMilliseconds = 1000
 
     init() throws(MembraneError) {
         try CurlGlobal.ensureInitialized()
     }
 
-    func get(_ request: TransportRequest) throws(MembraneError) -> HTTPResponse {
-        let handle = try pool.acquire()
+    func get(_ request: TransportRequest, deadline: Deadline,
+             ticket: Cancellation.Ticket) throws(TransportFailure) -> HTTPResponse {
+        let handle = try acquire()
         defer { pool.release(handle) }
         handle.reset()
         let sink = ResponseSink(limit: request.maximumResponseBytes)
-        let result: CURLcode = withExtendedLifetime(sink) {
-            configure(handle.easy, for: request, sink: sink)
-            return curl_easy_perform(handle.easy)
+        let result = try withExtendedLifetime(sink) { () throws(TransportFailure) -> CURLcode in
+            configure(handle.easy, for: request, deadline: deadline, sink: sink)
+            return try cancellation.tracking(handle) { () throws(TransportFailure) -> CURLcode in
+                try run(handle, deadline: deadline, ticket: ticket)
+            }
         }
         guard result == CURLE_OK else {
             if sink.exceededLimit {
-                throw MembraneError(code: .protocolError,
-                                    message: "the response is larger than the limit of \(request.maximumResponseBytes) bytes")
+                throw TransportFailure(error: MembraneError(
+                    code: .protocolError,
+                    message: "the response is larger than the limit of \(request.maximumResponseBytes) bytes"),
+                    isRetryable: false)
             }
-            throw CurlErrorMapping.error(for: result, detail: handle.errorText)
+            let error = CurlErrorMapping.error(for: result, detail: handle.errorText)
+            throw TransportFailure(error: error,
+                                   isRetryable: !sink.receivedAnything && CurlErrorMapping.isConnectionFailure(result))
         }
         var status = 0
         _ = mbcurl_getinfo_long(handle.easy, CURLINFO_RESPONSE_CODE, &status)
@@ -33,7 +46,67 @@ final class Transport: Sendable {
                             location: sink.location, retryAfter: sink.retryAfter)
     }
 
-    private func configure(_ easy: UnsafeMutableRawPointer, for request: TransportRequest, sink: ResponseSink) {
+    /// Waits `milliseconds` (between retries), ending early if cancelled.
+    func pause(milliseconds: Int, ticket: Cancellation.Ticket) throws(TransportFailure) {
+        let handle = try acquire()
+        defer { pool.release(handle) }
+        let until = Deadline(after: milliseconds)
+        try cancellation.tracking(handle) { () throws(TransportFailure) in
+            while !until.hasPassed {
+                try checkCancelled(ticket)
+                _ = curl_multi_poll(handle.multi, nil, 0, Int32(min(until.remaining, Self.pollSliceMilliseconds)), nil)
+            }
+            try checkCancelled(ticket)
+        }
+    }
+
+    private func acquire() throws(TransportFailure) -> CurlHandle {
+        do {
+            return try pool.acquire()
+        } catch {
+            throw TransportFailure(error: error, isRetryable: false)
+        }
+    }
+
+    private func checkCancelled(_ ticket: Cancellation.Ticket) throws(TransportFailure) {
+        if cancellation.isCancelled(ticket) {
+            throw TransportFailure(error: MembraneError(code: .canceled, message: "the call was cancelled"),
+                                   isRetryable: false)
+        }
+    }
+
+    /// Drives one transfer to its end in the handle's multi, on this thread.
+    private func run(_ handle: CurlHandle, deadline: Deadline,
+                     ticket: Cancellation.Ticket) throws(TransportFailure) -> CURLcode {
+        guard curl_multi_add_handle(handle.multi, handle.easy) == CURLM_OK else {
+            throw TransportFailure(error: MembraneError(code: .internal, message: "libcurl refused the transfer"),
+                                   isRetryable: false)
+        }
+        defer { curl_multi_remove_handle(handle.multi, handle.easy) }
+        var running: Int32 = 1
+        while running > 0 {
+            try checkCancelled(ticket)
+            guard curl_multi_perform(handle.multi, &running) == CURLM_OK else {
+                throw TransportFailure(error: MembraneError(code: .internal, message: "libcurl failed to run the transfer"),
+                                       isRetryable: false)
+            }
+            guard running > 0 else { break }
+            // libcurl enforces CURLOPT_TIMEOUT_MS itself; this only bounds the wait.
+            let wait = max(1, min(deadline.remaining, Self.pollSliceMilliseconds))
+            _ = curl_multi_poll(handle.multi, nil, 0, Int32(wait), nil)
+        }
+        var queued: Int32 = 0
+        while let message = curl_multi_info_read(handle.multi, &queued) {
+            if message.pointee.msg == CURLMSG_DONE {
+                return message.pointee.data.result
+            }
+        }
+        throw TransportFailure(error: MembraneError(code: .internal, message: "libcurl reported no result"),
+                               isRetryable: false)
+    }
+
+    private func configure(_ easy: UnsafeMutableRawPointer, for request: TransportRequest,
+                           deadline: Deadline, sink: ResponseSink) {
         _ = mbcurl_setopt_string(easy, CURLOPT_URL, request.url)
         _ = mbcurl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = mbcurl_setopt_long(easy, CURLOPT_HTTPGET, 1)
@@ -45,8 +118,10 @@ final class Transport: Sendable {
         _ = mbcurl_setopt_string(easy, CURLOPT_USERAGENT, request.userAgent)
         // "" offers every encoding this libcurl can decode (gzip, deflate, ...).
         _ = mbcurl_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")
-        _ = mbcurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
-        _ = mbcurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
+        // This attempt may use what is left of the whole call's time, no more.
+        let remaining = max(1, deadline.remaining)
+        _ = mbcurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, remaining)
+        _ = mbcurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, min(request.connectTimeoutMilliseconds, remaining))
         // Signals are the host's; without this, timeouts on threads are unsafe.
         _ = mbcurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = mbcurl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)

@@ -16,8 +16,10 @@ enum MockServer {
         return url
     }
 
-    static func client(token: String = token) throws -> MembraneClient {
-        try MembraneClient(apiURL: url, token: token)
+    static func client(token: String = token, retries: Int? = nil) throws -> MembraneClient {
+        let client = try MembraneClient(apiURL: url, token: token)
+        if let retries { try client.setMaximumRetries(retries) }
+        return client
     }
 
     /// Queues faults. Tests give each fault a `match` selector of their own,
@@ -46,6 +48,13 @@ enum MockServer {
     }
 
     enum MockError: Error { case adminRequestFailed }
+}
+
+extension MockServer {
+    /// How many requests the server has seen for one selector (exact path).
+    static func requestCount(selector: String) async throws -> Int {
+        try await requests().filter { $0.path == "/integrations/\(selector)" }.count
+    }
 }
 
 struct RecordedRequest {
