@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A client of the Membrane API.
 ///
@@ -13,7 +12,7 @@ import Synchronization
 /// next call on.
 public final class MembraneClient: Sendable {
     private let transport: Transport
-    private let settings: Mutex<ClientSettings>
+    private let settings: Locked<ClientSettings>
 
     /// - Parameters:
     ///   - apiURL: the API's base URL; `nil` reads `MEMBRANE_API_URL`, then
@@ -25,7 +24,7 @@ public final class MembraneClient: Sendable {
         let url = try APIURL(apiURL ?? Environment.value(Environment.apiURLVariable) ?? APIURL.default)
         let token = try Token(token ?? Environment.value(Environment.tokenVariable) ?? "")
         transport = try Transport()
-        settings = Mutex(ClientSettings(apiURL: url, token: token))
+        settings = Locked(ClientSettings(apiURL: url, token: token))
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -95,7 +94,7 @@ public final class MembraneClient: Sendable {
             let exchange = try RetryingSender(transport: transport, policy: settings.retryPolicy)
                 .send(settings.request(for: url), deadline: Deadline(after: settings.timeoutMilliseconds))
             do throws(MembraneError) {
-                return try Integration(json: Self.successBody(of: exchange.response))
+                return try ResponseDecoding.integration(from: exchange.response)
             } catch {
                 throw error.noting(attempts: exchange.attempts)
             }
@@ -108,22 +107,5 @@ public final class MembraneClient: Sendable {
     /// from any thread. Calls started afterwards run normally.
     public func cancel() {
         transport.cancellation.cancelAll()
-    }
-
-    /// The parsed body of a successful answer, or the error the answer means.
-    private static func successBody(of response: HTTPResponse) throws(MembraneError) -> JSONValue {
-        guard (200...299).contains(response.status) else {
-            throw APIErrorMapping.error(for: response)
-        }
-        let parsed = response.body.withUnsafeBytes { JSONValue.parse($0) }
-        switch parsed {
-        case .success(let json):
-            return json
-        case .failure(let problem):
-            let message = response.body.isEmpty
-                ? "the response body is empty (HTTP \(response.status))"
-                : "the response is not valid JSON (HTTP \(response.status)): \(problem.text) at byte \(problem.position)"
-            throw MembraneError(code: .protocolError, httpStatus: response.status, message: message)
-        }
     }
 }

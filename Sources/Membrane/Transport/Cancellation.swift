@@ -15,7 +15,7 @@ final class Cancellation: Sendable {
 
     private let generation = Atomic<UInt64>(0)
     /// Handles that are transferring or waiting now, by identity.
-    private let active = Mutex<[ObjectIdentifier: CurlHandle]>([:])
+    private let active = Locked<[ObjectIdentifier: CurlHandle]>([:])
 
     func ticket() -> Ticket {
         Ticket(generation: generation.load(ordering: .acquiring))

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Idle easy handles, shared by the threads that use one client.
 ///
@@ -6,7 +5,7 @@ import Synchronization
 /// threads run their requests in parallel. Handles are reused last-in first-out,
 /// which keeps a single-threaded caller on one warm connection.
 final class HandlePool: Sendable {
-    private let idle = Mutex<[CurlHandle]>([])
+    private let idle = Locked<[CurlHandle]>([])
 
     func acquire() throws(MembraneError) -> CurlHandle {
         if let handle = idle.withLock({ $0.popLast() }) {

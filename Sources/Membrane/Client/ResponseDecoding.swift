@@ -1,0 +1,30 @@
+/// From an HTTP answer to a typed integration or the error it means: the one
+/// path every response takes, and the one the fuzz target drives.
+enum ResponseDecoding {
+    static func integration(from response: HTTPResponse) throws(MembraneError) -> Integration {
+        let json = try successBody(of: response)
+        do {
+            return try Integration(json: json)
+        } catch var error {
+            error.httpStatus = response.status
+            throw error
+        }
+    }
+
+    /// The parsed body of a successful answer, or the error the answer means.
+    static func successBody(of response: HTTPResponse) throws(MembraneError) -> JSONValue {
+        guard (200...299).contains(response.status) else {
+            throw APIErrorMapping.error(for: response)
+        }
+        let parsed = response.body.withUnsafeBytes { JSONValue.parse($0) }
+        switch parsed {
+        case .success(let json):
+            return json
+        case .failure(let problem):
+            let message = response.body.isEmpty
+                ? "the response body is empty (HTTP \(response.status))"
+                : "the response is not valid JSON (HTTP \(response.status)): \(problem.text) at byte \(problem.position)"
+            throw MembraneError(code: .protocolError, httpStatus: response.status, message: message)
+        }
+    }
+}
