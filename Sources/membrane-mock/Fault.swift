@@ -5,6 +5,8 @@ import HTTPTypes
 struct Fault: Sendable {
     enum Action: String, Sendable, CaseIterable {
         case drop
+        case resetBeforeHeaders = "reset-before-headers"
+        case resetMidBody = "reset-mid-body"
         case truncate
         case slowBody = "slow-body"
         case oversized

@@ -5,6 +5,7 @@ import Hummingbird
 struct FaultPlayer: Sendable {
     let fault: Fault
     let closeConnection: @Sendable () async -> Void
+    let resetConnection: @Sendable () async -> Void
 
     func response(replacing normal: Answer) async throws -> Response {
         if fault.delayMs > 0 {
@@ -19,6 +20,13 @@ struct FaultPlayer: Sendable {
         case .drop:
             await closeConnection()
             throw ConnectionDropped()
+
+        case .resetBeforeHeaders:
+            await resetConnection()
+            throw ConnectionDropped()
+
+        case .resetMidBody:
+            return resetMidBodyResponse(withFaultHeaders(answer))
 
         case .truncate:
             answer.body = Array(answer.body.prefix(answer.body.count / 2))
@@ -144,6 +152,27 @@ struct FaultPlayer: Sendable {
             body: ResponseBody(contentLength: answer.body.count + 1024) { writer in
                 try await writer.write(body)
                 await closeConnection()
+                throw ConnectionDropped()
+            }
+        )
+    }
+
+    /// Declares the whole body in Content-Length, sends its first half (rounded down),
+    /// then aborts the connection with an RST. 204/304 answers: headers only, then RST.
+    private func resetMidBodyResponse(_ answer: Answer) -> Response {
+        let body = answer.allowsBody ? answer.body : []
+        let firstHalf = ByteBuffer(bytes: body.prefix(body.count / 2))
+        var headers = answer.headerFields
+        headers[.contentLength] = nil
+        let resetConnection = self.resetConnection
+        return Response(
+            status: .init(code: answer.status),
+            headers: headers,
+            body: ResponseBody(contentLength: answer.allowsBody ? body.count : nil) { writer in
+                if firstHalf.readableBytes > 0 {
+                    try await writer.write(firstHalf)
+                }
+                await resetConnection()
                 throw ConnectionDropped()
             }
         )

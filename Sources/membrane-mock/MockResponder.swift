@@ -29,6 +29,10 @@ struct MockResponder: HTTPResponder {
             return normal.response
         }
         context.logger.debug("\(request.method) \(path) -> fault \(String(decoding: fault.summary.serialized(), as: UTF8.self))")
-        return try await FaultPlayer(fault: fault, closeConnection: context.closeConnection).response(replacing: normal)
+        return try await FaultPlayer(
+            fault: fault,
+            closeConnection: context.closeConnection,
+            resetConnection: context.resetConnection
+        ).response(replacing: normal)
     }
 }
