@@ -2,7 +2,9 @@
 #
 #   make          build libmembrane.so (release) and the stand-in server
 #   make demo     look integrations up from C and Python against the stand-in server
-#   make test     the whole test suite (Swift, C under valgrind, Python, library shape)
+#   make test     the whole test suite (Swift, C under valgrind, Python, TLS against
+#                 nginx, ThreadSanitizer, 30 s of fuzzing, library shape)
+#   make fuzz     fuzz the response-to-model path (FUZZ_SECONDS, default 300)
 #
 # On a fresh Debian machine with Swift, run as root, it installs the system
 # packages it needs (after one apt-get update) and pytest from PyPI.
@@ -18,13 +20,15 @@ EXAMPLES_DIR := .build/examples
 MEMBRANE_GET := $(EXAMPLES_DIR)/membrane-get
 FIXTURES     := examples/fixtures/integrations.json
 
-DEB_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config valgrind
+DEB_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config valgrind nginx-light openssl
+FUZZ_DIR     := .build-fuzz
+FUZZ_SECONDS ?= 300
 
 export MEMBRANE_LIBRARY := $(CURDIR)/$(LIBRARY)
 export MEMBRANE_MOCK    := $(CURDIR)/$(MOCK)
 export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
-.PHONY: all build library mock examples deps test test-swift test-c test-python test-shape demo clean
+.PHONY: all build library mock examples deps test test-swift test-c test-python test-shape test-tsan fuzz demo clean
 
 all: build
 
@@ -69,6 +73,22 @@ test-python: build
 
 test-shape: library
 	bash Tests/shape.sh $(LIBRARY)
+
+# The thread-sharing tests, built and run under ThreadSanitizer (own build folder).
+test-tsan: mock
+	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan --product libmembranePackageTests
+	bash Tests/with-mock.sh $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan \
+	  --filter ThreadSharingTests
+
+# libFuzzer over the response-to-model path, from the seed corpus in Tests/fuzz/corpus;
+# new inputs it finds go to $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/crash-*.
+fuzz: deps
+	@mkdir -p $(FUZZ_DIR)/corpus
+	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MembraneFuzz -g -use-ld=lld \
+	  -I Sources/CJansson -I Sources/CCurl $$(find Sources/Membrane -name '*.swift' | sort) \
+	  Tests/fuzz/FuzzResponse.swift -ljansson -lcurl -o $(FUZZ_DIR)/fuzz-response
+	$(FUZZ_DIR)/fuzz-response -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus Tests/fuzz/corpus
 
 demo: build
 	bash examples/demo.sh

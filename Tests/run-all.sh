@@ -18,10 +18,15 @@ suite() {
   "$@" 2>&1 | tee "$logs/$name.log"
   local rc=${PIPESTATUS[0]} passed failed
   case $name in
-    swift)
+    swift|tsan)
       local ran; ran=$(count 'Test run with [0-9]+ tests?' "$logs/$name.log")
       failed=$(grep -cE '✘ Test .* (failed|recorded an issue)' "$logs/$name.log")
-      [ -n "$ran" ] && passed=$((ran - failed)) ;;
+      [ -n "$ran" ] && passed=$((ran - failed))
+      # Any ThreadSanitizer report fails the suite, whatever the tests said.
+      if grep -q 'WARNING: ThreadSanitizer' "$logs/$name.log"; then rc=1; fi ;;
+    fuzz)
+      # libFuzzer exits non-zero on a crash, a leak or a timeout; a clean run is one check.
+      if [ "$rc" -eq 0 ] && grep -qE '^Done [0-9]+ runs' "$logs/$name.log"; then passed=1; else failed=1; fi ;;
     python)
       passed=$(count '[0-9]+ passed' "$logs/$name.log")
       local failures errors
@@ -45,6 +50,8 @@ suite() {
 suite swift bash Tests/with-mock.sh swift test
 suite c bash Tests/c/run.sh
 suite python python3 -m pytest -q Tests/python
+suite tsan make --no-print-directory test-tsan
+suite fuzz make --no-print-directory fuzz FUZZ_SECONDS=30
 suite shape bash Tests/shape.sh .build/release/libmembrane.so
 
 echo

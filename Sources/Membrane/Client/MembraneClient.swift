@@ -1,4 +1,3 @@
-
 /// A client of the Membrane API.
 ///
 /// ```swift

@@ -1,4 +1,3 @@
-
 /// Idle easy handles, shared by the threads that use one client.
 ///
 /// The lock covers only taking and returning a handle, never a transfer, so
