@@ -30,3 +30,9 @@ static inline CURLcode mbcurl_getinfo_off_t(CURL *handle, CURLINFO info, curl_of
 static inline CURLcode mbcurl_getinfo_string(CURL *handle, CURLINFO info, char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
+static inline CURLMcode mbcurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+static inline CURLcode mbcurl_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
+    return curl_easy_getinfo(handle, info, value);
+}

@@ -32,8 +32,8 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 /* One admin request. Returns the HTTP status (0 when none came back); the
    body, when `body_out` is not NULL, is handed over NUL-terminated. */
-static long admin_request(const char *method, const char *path, const char *body,
-                          char **body_out)
+static long admin_request_ex(const char *method, const char *path, const char *body,
+                             char **body_out, int quiet)
 {
     char url[1024];
     buffer buf = { NULL, 0 };
@@ -65,7 +65,7 @@ static long admin_request(const char *method, const char *path, const char *body
         fprintf(stderr, "mock_admin: %s %s: %s\n", method, url, curl_easy_strerror(rc));
     } else {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        if (status < 200 || status > 299)
+        if (!quiet && (status < 200 || status > 299))
             fprintf(stderr, "mock_admin: %s %s: HTTP %ld: %s\n", method, url, status,
                     buf.data ? buf.data : "");
     }
@@ -76,6 +76,12 @@ static long admin_request(const char *method, const char *path, const char *body
     else
         free(buf.data);
     return status;
+}
+
+static long admin_request(const char *method, const char *path, const char *body,
+                          char **body_out)
+{
+    return admin_request_ex(method, path, body, body_out, 0);
 }
 
 int mock_admin_init(void)
@@ -120,6 +126,11 @@ static int ok_status(long status)
 int mock_fault(const char *fault_json)
 {
     return ok_status(admin_request("POST", "/_mock/faults", fault_json, NULL));
+}
+
+long mock_fault_status(const char *fault_json, char **body_out)
+{
+    return admin_request_ex("POST", "/_mock/faults", fault_json, body_out, 1);
 }
 
 int mock_clear_faults(void)
@@ -184,4 +195,22 @@ const char *mock_request_header(json_t *request, const char *name)
 const char *mock_request_string(json_t *request, const char *field)
 {
     return json_string_value(json_object_get(request, field));
+}
+
+int mock_request_count(const char *path)
+{
+    json_t *requests = mock_requests();
+    json_t *request;
+    size_t i;
+    int count = 0;
+
+    if (requests == NULL)
+        return -1;
+    json_array_foreach(requests, i, request) {
+        const char *p = mock_request_string(request, "path");
+        if (p != NULL && strcmp(p, path) == 0)
+            count++;
+    }
+    json_decref(requests);
+    return count;
 }

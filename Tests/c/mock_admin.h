@@ -24,6 +24,12 @@ const char *mock_url(void);
    Returns 0 on a 2xx answer, -1 otherwise (and prints why). */
 int mock_fault(const char *fault_json);
 
+/* POST /_mock/faults without printing anything: returns the HTTP status (0
+   when no answer came), and hands the answer's body over in `body_out` when
+   that is not NULL (free() it). Lets a test tell a fault the server does not
+   know (400 invalid_fault) from one it queued. */
+long mock_fault_status(const char *fault_json, char **body_out);
+
 /* DELETE /_mock/faults. Returns 0 on a 2xx answer, -1 otherwise. */
 int mock_clear_faults(void);
 
@@ -33,6 +39,11 @@ int mock_clear_requests(void);
 /* GET /_mock/requests. Returns the "requests" array (new reference), or NULL
    (and prints why). */
 json_t *mock_requests(void);
+
+/* How many recorded requests have exactly this raw `path` (e.g.
+   "/integrations/hubspot"), or -1 (and prints why) when the log cannot be
+   read. */
+int mock_request_count(const char *path);
 
 /* The value of header `name` (case-insensitive) in one recorded request's
    "headers" object, or NULL. Borrowed from `request`. */

@@ -9,6 +9,8 @@
 #   MEMBRANE_MOCK     the stand-in server's binary     (default .build/debug/membrane-mock)
 #   MEMBRANE_VALGRIND 0 skips the valgrind runs        (default 1)
 #   CC                the C compiler                   (default cc)
+#   MEMBRANE_TIME_SCALE  multiplies the timing tests' upper bounds in the
+#                     plain runs (default 1); the valgrind runs use 4 times it
 #
 # Counting: every CHECK of every test program's plain run; one check per
 # valgrind run (clean: exit 0, no errors, no definitely-lost bytes, and all of
@@ -24,7 +26,9 @@ CC=${CC:-cc}
 OUT=.build-ctest
 FIXTURES=examples/fixtures/integrations.json
 TOKEN=mock-token
-PROGRAMS="test_api test_lookup test_errors test_threads"
+PROGRAMS="test_api test_lookup test_errors test_threads test_faults test_cancel"
+# test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).
+LOG_DIR=.build/test-logs
 
 passed=0
 failed=0
@@ -155,8 +159,12 @@ run_program() {
     fi
 }
 
+mkdir -p "$LOG_DIR"
+TIME_SCALE=${MEMBRANE_TIME_SCALE:-1}
 for p in $built; do
-    run_program "$p" "$OUT/$p" timeout 600 "$OUT/$p"
+    run_program "$p" "$OUT/$p" timeout 600 \
+        env MEMBRANE_TIME_SCALE="$TIME_SCALE" MEMBRANE_FAULT_MATRIX="$LOG_DIR/fault-matrix-c.txt" \
+        "$OUT/$p"
     if [ "$RUN_FAILED" -lt 0 ]; then
         fail "$p: no summary line (exit $RUN_STATUS)"
     else
@@ -168,6 +176,9 @@ for p in $built; do
         echo "      $p: $RUN_PASSED passed, $RUN_FAILED failed"
     fi
     grep -h '^note:' "$OUT/$p.stderr" | sed 's/^/      /'
+    if [ "$p" = test_faults ] && [ -f "$LOG_DIR/fault-matrix-c.txt" ]; then
+        sed 's/^/      /' "$LOG_DIR/fault-matrix-c.txt"
+    fi
 done
 
 if [ "$USE_VALGRIND" != 0 ]; then
@@ -175,7 +186,11 @@ if [ "$USE_VALGRIND" != 0 ]; then
         fail "valgrind installed"
     else
         for p in $built; do
+            # Timing bounds are relaxed (valgrind slows everything down); what
+            # must hold: no errors, no definitely-lost bytes, all checks pass.
             run_program "$p (valgrind)" "$OUT/$p.valgrind" timeout 1800 \
+                env MEMBRANE_TIME_SCALE=$((TIME_SCALE * 4)) \
+                MEMBRANE_FAULT_MATRIX="$LOG_DIR/fault-matrix-c.valgrind.txt" \
                 valgrind --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite --log-file="$OUT/$p.valgrind.log" \
                 "$OUT/$p"
@@ -264,7 +279,7 @@ if [ -n "$GET" ]; then
 
     if expect_get "--help" 0 -- --help; then
         missing=
-        for code in 0 2 3 4 5 6 7 8 9 10 11 12 13; do
+        for code in 0 2 3 4 5 6 7 8 9 10 11 12 13 14; do
             grep -Eq "^ *$code[ :]" "$OUT/get.stdout" || missing="$missing $code"
         done
         if [ -z "$missing" ] && grep -q 'usage: membrane-get' "$OUT/get.stdout"; then
@@ -335,7 +350,10 @@ if [ -n "$GET" ]; then
 
     with_fault '{"match":"hubspot","status":403}'
     expect_get "on 403" 4 -- --api-url "$URL" hubspot
-    with_fault '{"match":"hubspot","status":429}'
+    # Retryable faults stay for every attempt (times 0): the library retries
+    # a 429, 502-504 or a dropped connection, and membrane-get keeps the
+    # default retries.
+    with_fault '{"match":"hubspot","status":429,"times":0}'
     expect_get "on 429" 6 -- --api-url "$URL" hubspot
     with_fault '{"match":"hubspot","status":400}'
     expect_get "on 400" 7 -- --api-url "$URL" hubspot
@@ -349,7 +367,7 @@ if [ -n "$GET" ]; then
     fi
     with_fault '{"match":"hubspot","action":"truncate"}'
     expect_get "on a truncated body" 12 -- --api-url "$URL" hubspot
-    with_fault '{"match":"hubspot","action":"drop"}'
+    with_fault '{"match":"hubspot","action":"drop","times":0}'
     expect_get "on a dropped connection" 9 -- --api-url "$URL" hubspot
     admin DELETE /_mock/faults >/dev/null
     expect_get "on a refused connection" 9 -- --api-url http://127.0.0.1:1 hubspot

@@ -39,25 +39,31 @@ static void test_version(void)
     CHECK(membrane_version() == v || strcmp(membrane_version(), v) == 0);
 }
 
+/* The lowest (most negative) return code the header defines. */
+#define LOWEST_CODE MEMBRANE_ECANCELED
+
 static void test_strerror(void)
 {
-    const char *names[13];
+    const char *names[1 - LOWEST_CODE];
     int code, other;
 
-    for (code = 0; code >= -12; code--) {
+    CHECK_INT(LOWEST_CODE, -13);
+    for (code = 0; code >= LOWEST_CODE; code--) {
         const char *s = membrane_strerror(code);
         names[-code] = s;
         CHECK_MSG(s != NULL && s[0] != '\0', "membrane_strerror(%d) is empty", code);
         CHECK_MSG(s != NULL && strcmp(s, "unknown error code") != 0,
                   "membrane_strerror(%d) = \"unknown error code\"", code);
     }
-    for (code = 0; code <= 12; code++)
-        for (other = code + 1; other <= 12; other++)
+    for (code = 0; code <= -LOWEST_CODE; code++)
+        for (other = code + 1; other <= -LOWEST_CODE; other++)
             CHECK_MSG(names[code] && names[other] && strcmp(names[code], names[other]) != 0,
                       "membrane_strerror(%d) == membrane_strerror(%d) == \"%s\"", -code,
                       -other, names[code] ? names[code] : "NULL");
+    CHECK_STR(membrane_strerror(MEMBRANE_ECANCELED), "canceled");
     CHECK_STR(membrane_strerror(1), "unknown error code");
-    CHECK_STR(membrane_strerror(-13), "unknown error code");
+    CHECK_STR(membrane_strerror(LOWEST_CODE - 1), "unknown error code");
+    CHECK_STR(membrane_strerror(-14), "unknown error code");
     CHECK_STR(membrane_strerror(1000), "unknown error code");
     CHECK_STR(membrane_strerror(-1000), "unknown error code");
     CHECK_STR(membrane_strerror(2147483647), "unknown error code");
@@ -206,16 +212,33 @@ static void test_options(void)
     CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_USER_AGENT, "c-tests/1.0"),
               MEMBRANE_OK);
     CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_CA_FILE, NULL), MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RETRIES, 0), MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RETRIES, 10), MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RETRIES, 2), MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_RETRY_BASE_MS, 1), MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_RETRY_BASE_MS, 250), MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_RETRY_BASE_MS, 8000), MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RESPONSE_BYTES, 1), MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RESPONSE_BYTES, 33554432L),
+              MEMBRANE_OK);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RESPONSE_BYTES, 2147483647L),
+              MEMBRANE_OK);
 
     /* NULL client. */
     CHECK_INT(membrane_client_set_long(NULL, MEMBRANE_OPT_TIMEOUT_MS, 1000), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(NULL, MEMBRANE_OPT_MAX_RETRIES, 1), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(NULL, MEMBRANE_OPT_RETRY_BASE_MS, 100), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(NULL, MEMBRANE_OPT_MAX_RESPONSE_BYTES, 100),
+              MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_string(NULL, MEMBRANE_OPT_USER_AGENT, "x"), MEMBRANE_EINVAL);
 
     /* Unknown options. */
     CHECK_INT(membrane_client_set_long(client, 0, 1000), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(client, 8, 1000), MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_long(client, 99, 1000), MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_long(client, -1, 1000), MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_string(client, 0, "x"), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_string(client, 8, "x"), MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_string(client, 99, "x"), MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_string(client, -1, "x"), MEMBRANE_EINVAL);
 
@@ -225,6 +248,11 @@ static void test_options(void)
     CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_TIMEOUT_MS, "5000"),
               MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_CONNECT_TIMEOUT_MS, "5000"),
+              MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_MAX_RETRIES, "1"), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_RETRY_BASE_MS, "100"),
+              MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_MAX_RESPONSE_BYTES, "100"),
               MEMBRANE_EINVAL);
 
     /* Out of range. */
@@ -236,6 +264,22 @@ static void test_options(void)
               MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_CONNECT_TIMEOUT_MS, -5),
               MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RETRIES, -1), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RETRIES, 11), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RETRIES, 2147483647L),
+              MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_RETRY_BASE_MS, 0), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_RETRY_BASE_MS, -1), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RESPONSE_BYTES, 0),
+              MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RESPONSE_BYTES, -1),
+              MEMBRANE_EINVAL);
+
+    /* membrane_client_cancel: NULL is EINVAL; with nothing in flight it is a
+       no-op that leaves later calls alone. */
+    CHECK_INT(membrane_client_cancel(NULL), MEMBRANE_EINVAL);
+    CHECK_INT(membrane_client_cancel(client), MEMBRANE_OK);
+    CHECK_INT(membrane_client_cancel(client), MEMBRANE_OK);
 
     /* Bad strings. */
     CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_USER_AGENT, NULL),
@@ -251,6 +295,22 @@ static void test_options(void)
               MEMBRANE_EINVAL);
     CHECK_INT(membrane_client_set_string(client, MEMBRANE_OPT_CA_FILE, "/tmp/\xff.pem"),
               MEMBRANE_EINVAL);
+
+    /* The rejected values changed nothing, and the earlier cancel (with
+       nothing in flight) does not cancel this later call: the client still
+       answers with the last valid settings. */
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_TIMEOUT_MS, 10000), MEMBRANE_OK);
+    {
+        json_t *out = NULL;
+        membrane_error err;
+        int rc;
+
+        err_poison(&err);
+        rc = membrane_integration_get(client, HUBSPOT_KEY, 0, &out, &err);
+        CHECK_SUCCESS(rc, err);
+        CHECK_STR(jstr(out, "key"), HUBSPOT_KEY);
+        json_decref(out);
+    }
 
     membrane_client_free(client);
 }

@@ -2,6 +2,12 @@
  * test_errors.c: every error code a lookup can return, provoked through the
  * stand-in server's faults (or a closed port, or TLS against plain HTTP),
  * with and without an error struct.
+ *
+ * These tests are about how one answer maps to a code, so their clients have
+ * retries off (MEMBRANE_OPT_MAX_RETRIES 0): a one-shot 429/502/503/504 or a
+ * dropped connection must then come back as such, after exactly one request,
+ * with no "(after N attempts)" in the message. Retries themselves are tested
+ * in test_faults.c.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -15,6 +21,17 @@
 
 static membrane_client *client;
 
+/* Requests the server saw for the last lookup_with_fault's selector. */
+static int last_request_count;
+
+/* The request count for GET /integrations/<selector> (selector URL-safe). */
+static int requests_for(const char *selector)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/integrations/%s", selector);
+    return mock_request_count(path);
+}
+
 /* Installs `fault` (a JSON object), looks up `selector` and returns the
    code; `err` and `out` are checked for the failure shape. */
 static int lookup_with_fault(const char *fault, const char *selector, membrane_error *err)
@@ -23,10 +40,12 @@ static int lookup_with_fault(const char *fault, const char *selector, membrane_e
     int rc;
 
     CHECK_INT(mock_clear_faults(), 0);
+    CHECK_INT(mock_clear_requests(), 0);
     if (fault != NULL)
         CHECK_MSG(mock_fault(fault) == 0, "could not install fault %s", fault);
     err_poison(err);
     rc = membrane_integration_get(client, selector, 0, &out, err);
+    last_request_count = requests_for(selector);
     if (rc == MEMBRANE_OK) {
         CHECK(out != NULL && out != POISON_JSON);
         if (out != NULL && out != POISON_JSON)
@@ -34,6 +53,8 @@ static int lookup_with_fault(const char *fault, const char *selector, membrane_e
     } else {
         CHECK_MSG(out == NULL, "out not set to NULL (code %d)", rc);
         CHECK(err_terminated(err) && err->message[0] != '\0');
+        CHECK_MSG(err_terminated(err) && !contains(err->message, "attempts"),
+                  "retries are off, yet the message counts attempts: %s", err->message);
     }
     CHECK_INT(err->code, rc);
     CHECK_INT(mock_clear_faults(), 0);
@@ -76,6 +97,7 @@ static void test_http_statuses(void)
     CHECK_FAIL(rc, err, MEMBRANE_ERATELIMIT);
     CHECK_INT(err.http_status, 429);
     CHECK_STR(err.key, "rate_limit_exceeded");
+    CHECK_INT(last_request_count, 1);
     CHECK_INT(lookup_with_fault_no_err("{\"match\":\"hubspot\",\"status\":429}", HUBSPOT_KEY),
               MEMBRANE_ERATELIMIT);
 
@@ -117,11 +139,17 @@ static void test_http_statuses(void)
     CHECK_FAIL(rc, err, MEMBRANE_ESERVER);
     CHECK_INT(err.http_status, 502);
     CHECK_STR(err.error_id, "");
+    CHECK_INT(last_request_count, 1);
     rc = lookup_with_fault("{\"match\":\"hubspot\",\"status\":503,\"body\":\"unavailable\","
                            "\"contentType\":\"text/plain\"}",
                            HUBSPOT_KEY, &err);
     CHECK_FAIL(rc, err, MEMBRANE_ESERVER);
     CHECK_INT(err.http_status, 503);
+    CHECK_INT(last_request_count, 1);
+    rc = lookup_with_fault("{\"match\":\"hubspot\",\"status\":504}", HUBSPOT_KEY, &err);
+    CHECK_FAIL(rc, err, MEMBRANE_ESERVER);
+    CHECK_INT(err.http_status, 504);
+    CHECK_INT(last_request_count, 1);
     CHECK_INT(lookup_with_fault_no_err("{\"match\":\"hubspot\",\"status\":500}", HUBSPOT_KEY),
               MEMBRANE_ESERVER);
 
@@ -164,10 +192,12 @@ static void test_network(void)
     rc = membrane_client_new(&refused, url, MOCK_TOKEN, &err);
     CHECK_INT(rc, MEMBRANE_OK);
     if (rc == MEMBRANE_OK) {
+        CHECK_INT(membrane_client_set_long(refused, MEMBRANE_OPT_MAX_RETRIES, 0), MEMBRANE_OK);
         err_poison(&err);
         rc = membrane_integration_get(refused, HUBSPOT_KEY, 0, &out, &err);
         CHECK_FAIL(rc, err, MEMBRANE_ENETWORK);
         CHECK_INT(err.http_status, 0);
+        CHECK_MSG(!contains(err.message, "attempts"), "refused, retries off: %s", err.message);
         CHECK(out == NULL);
         out = POISON_JSON;
         CHECK_INT(membrane_integration_get(refused, HUBSPOT_KEY, 0, &out, NULL),
@@ -185,6 +215,9 @@ static void test_network(void)
                            &err);
     CHECK_FAIL(rc, err, MEMBRANE_ENETWORK);
     CHECK_INT(err.http_status, 0);
+    CHECK_MSG(last_request_count >= 1 && last_request_count <= 2,
+              "a drop with retries off: %d requests, want 1 (2 with libcurl's own retry)",
+              last_request_count);
     CHECK_INT(lookup_with_fault_no_err("{\"match\":\"hubspot\",\"action\":\"drop\",\"times\":2}",
                                        HUBSPOT_KEY),
               MEMBRANE_ENETWORK);
@@ -362,13 +395,22 @@ static void test_transport_variants(void)
                            HUBSPOT_KEY, &err);
     CHECK_FAIL(rc, err, MEMBRANE_ERATELIMIT);
     CHECK_INT(err.http_status, 429);
+    CHECK_INT(last_request_count, 1);
 
-    /* Extra headers (Retry-After, request ids) change nothing. */
-    rc = lookup_with_fault("{\"match\":\"hubspot\",\"status\":429,"
-                           "\"headers\":{\"Retry-After\":\"1\",\"X-Request-Id\":\"r-1\"}}",
-                           HUBSPOT_KEY, &err);
-    CHECK_FAIL(rc, err, MEMBRANE_ERATELIMIT);
-    CHECK_STR(err.key, "rate_limit_exceeded");
+    /* Extra headers (Retry-After, request ids) change nothing; with retries
+       off a Retry-After is not waited for. */
+    {
+        double start = now_ms(), elapsed;
+        rc = lookup_with_fault("{\"match\":\"hubspot\",\"status\":429,"
+                               "\"headers\":{\"Retry-After\":\"1\",\"X-Request-Id\":\"r-1\"}}",
+                               HUBSPOT_KEY, &err);
+        elapsed = now_ms() - start;
+        CHECK_FAIL(rc, err, MEMBRANE_ERATELIMIT);
+        CHECK_STR(err.key, "rate_limit_exceeded");
+        CHECK_INT(last_request_count, 1);
+        CHECK_MSG(elapsed < 900.0, "429 + Retry-After 1 with retries off took %.0f ms",
+                  elapsed);
+    }
 }
 
 /* https:// against the plain-HTTP server: the handshake cannot succeed.
@@ -425,6 +467,8 @@ int main(void)
     unsetenv("MEMBRANE_TOKEN");
     unsetenv("MEMBRANE_API_URL");
     client = new_client(MOCK_TOKEN);
+    if (client != NULL)
+        CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_RETRIES, 0), MEMBRANE_OK);
     if (client != NULL) {
         test_http_statuses();
         test_network();

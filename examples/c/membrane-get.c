@@ -29,7 +29,8 @@ enum {
     EXIT_TIMEOUT = 10,
     EXIT_TLS = 11,
     EXIT_PROTOCOL = 12,
-    EXIT_INTERNAL = 13
+    EXIT_INTERNAL = 13,
+    EXIT_CANCELED = 14 /* MEMBRANE_ECANCELED: membrane_client_cancel (not used here) */
 };
 
 static void usage(FILE *to)
@@ -58,7 +59,8 @@ static void usage(FILE *to)
           "  10  timeout\n"
           "  11  TLS error\n"
           "  12  protocol error (unexpected response)\n"
-          "  13  internal error\n",
+          "  13  internal error\n"
+          "  14  canceled\n",
           to);
 }
 
@@ -76,6 +78,7 @@ static int exit_code_for(int code)
     case MEMBRANE_ETIMEOUT:    return EXIT_TIMEOUT;
     case MEMBRANE_ETLS:        return EXIT_TLS;
     case MEMBRANE_EPROTOCOL:   return EXIT_PROTOCOL;
+    case MEMBRANE_ECANCELED:   return EXIT_CANCELED;
     default:                   return EXIT_INTERNAL;
     }
 }

@@ -90,8 +90,7 @@ public final class MembraneClient: Sendable {
         let url = "\(settings.apiURL.string)/integrations/\(Selector.pathSegment(selector))"
             + "?includeSecrets=\(includeSecrets)"
         do throws(MembraneError) {
-            let exchange = try RetryingSender(transport: transport, policy: settings.retryPolicy)
-                .send(settings.request(for: url), deadline: Deadline(after: settings.timeoutMilliseconds))
+            let exchange = try transport.perform(settings.request(for: url), policy: settings.retryPolicy)
             do throws(MembraneError) {
                 return try ResponseDecoding.integration(from: exchange.response)
             } catch {

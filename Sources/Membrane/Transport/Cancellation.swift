@@ -5,17 +5,17 @@ import Synchronization
 ///
 /// Each call notes the generation when it starts; cancelling moves the
 /// generation on, so calls already running see a change and stop, while calls
-/// started afterwards do not. Every transfer or wait in flight sits in
-/// `curl_multi_poll` on its handle's multi, and `curl_multi_wakeup` (safe from
-/// any thread) interrupts that wait at once.
+/// started afterwards do not. Every call in flight waits in `curl_multi_poll`
+/// on its lane, and `curl_multi_wakeup` (safe from any thread) interrupts that
+/// wait at once.
 final class Cancellation: Sendable {
     struct Ticket: Sendable {
         fileprivate let generation: UInt64
     }
 
     private let generation = Atomic<UInt64>(0)
-    /// Handles that are transferring or waiting now, by identity.
-    private let active = Locked<[ObjectIdentifier: CurlHandle]>([:])
+    /// Lanes in use now, by identity.
+    private let active = Locked<[ObjectIdentifier: CurlLane]>([:])
 
     func ticket() -> Ticket {
         Ticket(generation: generation.load(ordering: .acquiring))
@@ -27,17 +27,17 @@ final class Cancellation: Sendable {
 
     func cancelAll() {
         generation.add(1, ordering: .releasing)
-        active.withLock { handles in
-            for handle in handles.values {
-                _ = curl_multi_wakeup(handle.multi)
+        active.withLock { lanes in
+            for lane in lanes.values {
+                _ = curl_multi_wakeup(lane.multi)
             }
         }
     }
 
-    /// Runs `body` with `handle` reachable by `cancelAll`.
-    func tracking<Result>(_ handle: CurlHandle, _ body: () throws(TransportFailure) -> Result) throws(TransportFailure) -> Result {
-        active.withLock { $0[ObjectIdentifier(handle)] = handle }
-        defer { _ = active.withLock { $0.removeValue(forKey: ObjectIdentifier(handle)) } }
-        return try body()
+    /// Runs `body` with `lane` reachable by `cancelAll`.
+    func tracking<Result>(_ lane: CurlLane, _ body: () -> Result) -> Result {
+        active.withLock { $0[ObjectIdentifier(lane)] = lane }
+        defer { _ = active.withLock { $0.removeValue(forKey: ObjectIdentifier(lane)) } }
+        return body()
     }
 }

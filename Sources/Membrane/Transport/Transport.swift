@@ -1,112 +1,46 @@
 import CCurl
 
-/// HTTP GET over libcurl, with kept-alive connections, a deadline, a size
-/// limit and cancellation.
+/// HTTP GETs over libcurl, with kept-alive connections, retries, a deadline
+/// per request, a size limit and cancellation.
 ///
-/// It knows nothing of integrations or retries: it returns whatever status
-/// and body the server sent, and fails only when no complete response arrived.
+/// It knows nothing of integrations: it returns whatever status and body the
+/// server finally sent, and fails a request only when no complete response
+/// arrived.
 final class Transport: Sendable {
-    private let pool = HandlePool()
+    private let pool = LanePool()
     let cancellation = Cancellation()
-
-    /// How long one wait in `curl_multi_poll` may last before the deadline and
-    /// cancellation are checked again (a wakeup also ends it at once).
-    private static let pollSliceMilliseconds = 1000
 
     init() throws(MembraneError) {
         try CurlGlobal.ensureInitialized()
     }
 
-    func get(_ request: TransportRequest, deadline: Deadline,
-             ticket: Cancellation.Ticket) throws(TransportFailure) -> HTTPResponse {
-        let handle = try acquire()
-        defer { pool.release(handle) }
-        handle.reset()
-        let sink = ResponseSink(limit: request.maximumResponseBytes)
-        let result = try withExtendedLifetime(sink) { () throws(TransportFailure) -> CURLcode in
-            configure(handle.easy, for: request, deadline: deadline, sink: sink)
-            return try cancellation.tracking(handle) { () throws(TransportFailure) -> CURLcode in
-                try run(handle, deadline: deadline, ticket: ticket)
-            }
-        }
-        guard result == CURLE_OK else {
-            if sink.exceededLimit {
-                throw TransportFailure(error: MembraneError(
-                    code: .protocolError,
-                    message: "the response is larger than the limit of \(request.maximumResponseBytes) bytes"),
-                    isRetryable: false)
-            }
-            let error = CurlErrorMapping.error(for: result, detail: handle.errorText)
-            throw TransportFailure(error: error,
-                                   isRetryable: !sink.receivedAnything && CurlErrorMapping.isConnectionFailure(result))
-        }
-        var status = 0
-        _ = mbcurl_getinfo_long(handle.easy, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, body: sink.body, contentType: sink.contentType,
-                            location: sink.location, retryAfter: sink.retryAfter)
+    /// One GET.
+    func perform(_ request: TransportRequest, policy: RetryPolicy) throws(MembraneError) -> Exchange {
+        try perform([request], parallel: 1, policy: policy)[0].get()
     }
 
-    /// Waits `milliseconds` (between retries), ending early if cancelled.
-    func pause(milliseconds: Int, ticket: Cancellation.Ticket) throws(TransportFailure) {
-        let handle = try acquire()
-        defer { pool.release(handle) }
-        let until = Deadline(after: milliseconds)
-        try cancellation.tracking(handle) { () throws(TransportFailure) in
-            while !until.hasPassed {
-                try checkCancelled(ticket)
-                _ = curl_multi_poll(handle.multi, nil, 0, Int32(min(until.remaining, Self.pollSliceMilliseconds)), nil)
-            }
-            try checkCancelled(ticket)
-        }
-    }
-
-    private func acquire() throws(TransportFailure) -> CurlHandle {
-        do {
-            return try pool.acquire()
+    /// Several GETs, at most `parallel` at once; results in the order of `requests`.
+    func perform(_ requests: [TransportRequest], parallel: Int,
+                 policy: RetryPolicy) -> [Result<Exchange, MembraneError>] {
+        guard !requests.isEmpty else { return [] }
+        let ticket = cancellation.ticket()
+        let lane: CurlLane
+        let run: TransferRun
+        do throws(MembraneError) {
+            lane = try pool.acquire()
+            run = try TransferRun(lane: lane, requests: requests, parallel: parallel, policy: policy,
+                                  configure: Transport.configure)
         } catch {
-            throw TransportFailure(error: error, isRetryable: false)
+            return requests.map { _ in .failure(error) }
+        }
+        defer { pool.release(lane) }
+        return cancellation.tracking(lane) {
+            run.run(until: { cancellation.isCancelled(ticket) })
         }
     }
 
-    private func checkCancelled(_ ticket: Cancellation.Ticket) throws(TransportFailure) {
-        if cancellation.isCancelled(ticket) {
-            throw TransportFailure(error: MembraneError(code: .canceled, message: "the call was cancelled"),
-                                   isRetryable: false)
-        }
-    }
-
-    /// Drives one transfer to its end in the handle's multi, on this thread.
-    private func run(_ handle: CurlHandle, deadline: Deadline,
-                     ticket: Cancellation.Ticket) throws(TransportFailure) -> CURLcode {
-        guard curl_multi_add_handle(handle.multi, handle.easy) == CURLM_OK else {
-            throw TransportFailure(error: MembraneError(code: .internal, message: "libcurl refused the transfer"),
-                                   isRetryable: false)
-        }
-        defer { curl_multi_remove_handle(handle.multi, handle.easy) }
-        var running: Int32 = 1
-        while running > 0 {
-            try checkCancelled(ticket)
-            guard curl_multi_perform(handle.multi, &running) == CURLM_OK else {
-                throw TransportFailure(error: MembraneError(code: .internal, message: "libcurl failed to run the transfer"),
-                                       isRetryable: false)
-            }
-            guard running > 0 else { break }
-            // libcurl enforces CURLOPT_TIMEOUT_MS itself; this only bounds the wait.
-            let wait = max(1, min(deadline.remaining, Self.pollSliceMilliseconds))
-            _ = curl_multi_poll(handle.multi, nil, 0, Int32(wait), nil)
-        }
-        var queued: Int32 = 0
-        while let message = curl_multi_info_read(handle.multi, &queued) {
-            if message.pointee.msg == CURLMSG_DONE {
-                return message.pointee.data.result
-            }
-        }
-        throw TransportFailure(error: MembraneError(code: .internal, message: "libcurl reported no result"),
-                               isRetryable: false)
-    }
-
-    private func configure(_ easy: UnsafeMutableRawPointer, for request: TransportRequest,
-                           deadline: Deadline, sink: ResponseSink) {
+    private static func configure(_ easy: UnsafeMutableRawPointer, _ request: TransportRequest,
+                                  _ deadline: Deadline, _ sink: ResponseSink) {
         _ = mbcurl_setopt_string(easy, CURLOPT_URL, request.url)
         _ = mbcurl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = mbcurl_setopt_long(easy, CURLOPT_HTTPGET, 1)

@@ -1,0 +1,39 @@
+import CCurl
+
+/// A libcurl multi handle and the easy handles that run in it.
+///
+/// Every transfer runs in a lane, on the calling thread: one lookup uses one
+/// easy handle, a batch up to its parallelism. The multi handle keeps the
+/// connections alive between calls, and its `curl_multi_poll` is where the
+/// thread waits, so `curl_multi_wakeup` from another thread (cancellation)
+/// interrupts it at once. A lane serves one call at a time.
+final class CurlLane: @unchecked Sendable {
+    let multi: UnsafeMutableRawPointer
+    private var easies: [CurlEasy] = []
+
+    init() throws(MembraneError) {
+        guard let multi = curl_multi_init() else {
+            throw MembraneError(code: .internal, message: "libcurl could not create a multi handle")
+        }
+        self.multi = multi
+    }
+
+    deinit {
+        // Every easy handle was removed from the multi when its transfer ended.
+        curl_multi_cleanup(multi)
+    }
+
+    /// `count` easy handles, creating the missing ones.
+    func easies(_ count: Int) throws(MembraneError) -> ArraySlice<CurlEasy> {
+        while easies.count < count {
+            easies.append(try CurlEasy())
+        }
+        return easies[..<count]
+    }
+
+    /// At most `connections` connections at once, to all hosts together.
+    func limitConnections(to connections: Int) {
+        _ = mbcurl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, connections)
+        _ = mbcurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, connections)
+    }
+}
