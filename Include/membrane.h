@@ -102,7 +102,13 @@ enum {
        decompression. Default 33554432 (32 MiB; the API's documented maximum
        is 30 MB). A larger body fails with MEMBRANE_EPROTOCOL as soon as it
        is announced or grows past the limit, and is never buffered whole. */
-    MEMBRANE_OPT_MAX_RESPONSE_BYTES = 7
+    MEMBRANE_OPT_MAX_RESPONSE_BYTES = 7,
+    /* long, 1 to 256: how many requests membrane_integrations_get_many runs
+       at once (and so the most connections it opens). Default 8. */
+    MEMBRANE_OPT_MAX_PARALLEL = 8,
+    /* long, >= 1: how many pages membrane_integrations_list_all reads before
+       it gives up with MEMBRANE_EPROTOCOL. Default 1000. */
+    MEMBRANE_OPT_MAX_PAGES = 9
 };
 
 /* ---------------------------------------------------------------------------
@@ -165,7 +171,8 @@ void membrane_client_free(membrane_client *client);
 /*
  * Sets a numeric option (MEMBRANE_OPT_TIMEOUT_MS, MEMBRANE_OPT_CONNECT_TIMEOUT_MS,
  * MEMBRANE_OPT_MAX_RETRIES, MEMBRANE_OPT_RETRY_BASE_MS,
- * MEMBRANE_OPT_MAX_RESPONSE_BYTES).
+ * MEMBRANE_OPT_MAX_RESPONSE_BYTES, MEMBRANE_OPT_MAX_PARALLEL,
+ * MEMBRANE_OPT_MAX_PAGES).
  *
  * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client, an unknown option,
  * an option that takes a string, or a value out of range.
@@ -235,6 +242,71 @@ int membrane_client_cancel(membrane_client *client);
  */
 int membrane_integration_get(membrane_client *client, const char *selector, unsigned flags,
                              json_t **out, membrane_error *err);
+
+/*
+ * Looks up many integrations at once, concurrently: at most
+ * MEMBRANE_OPT_MAX_PARALLEL requests in flight over reused connections
+ * (multiplexed over HTTP/2 where the server offers it), each with the same
+ * retry and deadline rules as membrane_integration_get (a request's
+ * deadline starts when the request starts). A selector given twice is
+ * fetched once.
+ *
+ * selectors: `count` selectors; each non-NULL. May be NULL when count is 0.
+ * count:     0 to 1000000.
+ * flags:     0, or MEMBRANE_INCLUDE_SECRETS.
+ * out:       on success, a new array of `count` elements in input order.
+ *            Each element is the integration, or, for a selector that failed,
+ *            an object {"error": {"code": int, "http_status": int,
+ *            "type": str, "key": str, "message": str, "error_id": str}}
+ *            (an invalid selector gives code MEMBRANE_EINVAL there).
+ *            Return value: New reference. NULL on failure.
+ * err:       may be NULL.
+ *
+ * Returns MEMBRANE_OK even when some (or all) lookups failed; the whole call
+ * fails only with MEMBRANE_EINVAL (NULL client or out, NULL selectors with
+ * count > 0, a NULL element, count too large, unknown flags),
+ * MEMBRANE_EINTERNAL, or MEMBRANE_ECANCELED (membrane_client_cancel).
+ * Thread-safe.
+ */
+int membrane_integrations_get_many(membrane_client *client, const char *const *selectors, size_t count,
+                                   unsigned flags, json_t **out, membrane_error *err);
+
+/*
+ * Reads one page of integrations: GET {api}/integrations?{query}.
+ *
+ * query: NULL, or an object of the API's parameters (borrowed reference),
+ *        e.g. {"limit": 100, "search": "crm", "includeArchived": true,
+ *        "connectorId": "...", "cursor": "..."}. Values are strings,
+ *        integers, reals or booleans; they are percent-encoded.
+ * out:   on success, the page {"items": [...], "cursor": "..."} exactly as
+ *        the API sent it ("cursor" is absent on the last page), each item
+ *        checked like a single integration.
+ *        Return value: New reference. NULL on failure.
+ * err:   may be NULL.
+ *
+ * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client or out, a query
+ * that is not an object or holds a value of another type; otherwise the
+ * codes of membrane_integration_get.
+ * Thread-safe.
+ */
+int membrane_integrations_list(membrane_client *client, const json_t *query, json_t **out,
+                               membrane_error *err);
+
+/*
+ * Reads every page of integrations matching `query` (as for
+ * membrane_integrations_list; a "cursor" in it is where reading starts),
+ * following the cursor until a page has none.
+ *
+ * out:  on success, a new array of all the items, in order.
+ *       Return value: New reference. NULL on failure.
+ *
+ * A server that hands out a cursor it handed out before, or more pages than
+ * MEMBRANE_OPT_MAX_PAGES, ends the call with MEMBRANE_EPROTOCOL rather than
+ * looping forever. Returns the codes of membrane_integrations_list.
+ * Thread-safe.
+ */
+int membrane_integrations_list_all(membrane_client *client, const json_t *query, json_t **out,
+                                   membrane_error *err);
 
 /* ---------------------------------------------------------------------------
  * Memory

@@ -57,6 +57,10 @@ public func membrane_client_set_long(_ handle: OpaquePointer?, _ option: Int32, 
             try client.setRetryBase(milliseconds: value)
         case Int(MEMBRANE_OPT_MAX_RESPONSE_BYTES):
             try client.setMaximumResponseBytes(value)
+        case Int(MEMBRANE_OPT_MAX_PARALLEL):
+            try client.setMaximumParallel(value)
+        case Int(MEMBRANE_OPT_MAX_PAGES):
+            try client.setMaximumPages(value)
         default:
             return Int32(MEMBRANE_EINVAL)
         }

@@ -24,7 +24,7 @@ public func membrane_integration_get(_ handle: OpaquePointer?,
     do throws(MembraneError) {
         let integration = try ClientHandle.client(handle)
             .integration(text, includeSecrets: flags & UInt32(MEMBRANE_INCLUDE_SECRETS) != 0)
-        out.pointee = integration.json.retainedPointer()
+        out.pointee = integration.retainedPointer()
         return ErrorReporting.succeed(err)
     } catch {
         return ErrorReporting.fail(error, err)

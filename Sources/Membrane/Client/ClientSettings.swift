@@ -15,6 +15,8 @@ struct ClientSettings: Sendable {
     var userAgent = defaultUserAgent
     var caFile: String?
     var retryPolicy = RetryPolicy()
+    var maximumParallel = 8
+    var maximumPages = 1000
     /// Built once: every request sends the same headers.
     let headers: HeaderList
 

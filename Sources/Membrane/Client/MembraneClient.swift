@@ -10,8 +10,8 @@
 /// reuses them across calls. Settings changed while a call runs apply from the
 /// next call on.
 public final class MembraneClient: Sendable {
-    private let transport: Transport
-    private let settings: Locked<ClientSettings>
+    let transport: Transport
+    let settings: Locked<ClientSettings>
 
     /// - Parameters:
     ///   - apiURL: the API's base URL; `nil` reads `MEMBRANE_API_URL`, then
@@ -63,6 +63,18 @@ public final class MembraneClient: Sendable {
         settings.withLock { $0.retryPolicy.baseMilliseconds = milliseconds }
     }
 
+    /// How many requests a batch runs at once, 1 to 256 (default 8).
+    public func setMaximumParallel(_ count: Int) throws(MembraneError) {
+        guard (1...256).contains(count) else { throw .invalidArgument("the parallelism must be 1 to 256") }
+        settings.withLock { $0.maximumParallel = count }
+    }
+
+    /// How many pages ``allIntegrations(query:)`` reads at most (default 1000).
+    public func setMaximumPages(_ count: Int) throws(MembraneError) {
+        guard count >= 1 else { throw .invalidArgument("the page cap must be at least 1") }
+        settings.withLock { $0.maximumPages = count }
+    }
+
     /// The largest response body accepted, in bytes (default 32 MiB).
     public func setMaximumResponseBytes(_ bytes: Int) throws(MembraneError) {
         guard bytes >= 1 else { throw .invalidArgument("the response limit must be at least 1 byte") }
@@ -87,17 +99,26 @@ public final class MembraneClient: Sendable {
     public func integration(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> Integration {
         try Selector.validate(selector)
         let settings = settings.withLock { $0 }
-        let url = "\(settings.apiURL.string)/integrations/\(Selector.pathSegment(selector))"
-            + "?includeSecrets=\(includeSecrets)"
+        let url = integrationURL(selector, includeSecrets, settings)
+        let exchange: Exchange
         do throws(MembraneError) {
-            let exchange = try transport.perform(settings.request(for: url), policy: settings.retryPolicy)
-            do throws(MembraneError) {
-                return try ResponseDecoding.integration(from: exchange.response)
-            } catch {
-                throw error.noting(attempts: exchange.attempts)
-            }
+            exchange = try transport.perform(settings.request(for: url), policy: settings.retryPolicy)
         } catch {
             throw error.sanitized(hiding: settings.token.value)
+        }
+        return try decode(exchange, settings: settings)
+    }
+
+    func integrationURL(_ selector: String, _ includeSecrets: Bool, _ settings: ClientSettings) -> String {
+        "\(settings.apiURL.string)/integrations/\(Selector.pathSegment(selector))?includeSecrets=\(includeSecrets)"
+    }
+
+    /// The integration an exchange carries, or the error it means, fit to show.
+    func decode(_ exchange: Exchange, settings: ClientSettings) throws(MembraneError) -> Integration {
+        do throws(MembraneError) {
+            return try ResponseDecoding.integration(from: exchange.response)
+        } catch {
+            throw error.noting(attempts: exchange.attempts).sanitized(hiding: settings.token.value)
         }
     }
 

@@ -1,3 +1,5 @@
+import CJansson
+
 /// An integration, as `GET /integrations/{selector}` returns it.
 ///
 /// A typed view over the parsed response: every property reads the same
@@ -17,8 +19,21 @@ public struct Integration: Sendable {
         object = JSONObjectView(owner: json, pointer: json.pointer)
     }
 
-    /// The whole response, exactly as the API sent it.
-    public var json: JSONValue { object.owner }
+    /// An integration inside a tree that was validated as a whole (a page).
+    init(validated object: JSONObjectView) {
+        self.object = object
+    }
+
+    /// The integration object, exactly as the API sent it (for an integration
+    /// read from a page, its element of the page's tree).
+    public var json: JSONValue {
+        object.pointer == object.owner.pointer ? object.owner : JSONValue(retaining: object.pointer)
+    }
+
+    /// A new reference to the integration object, for the C API.
+    public func retainedPointer() -> UnsafeMutablePointer<json_t> {
+        json_incref(object.pointer) ?? object.pointer
+    }
 
     public var id: String? { object.string("id") }
     /// Display name; always present.

@@ -7,6 +7,8 @@
 /// checked (enums grow too), and `null` counts as absent for optional fields.
 enum Schema: Sendable {
     case integration, connection, errorData, clientAction, optionsConfigEntry
+    /// One page of `GET /integrations`: `{items, cursor}`.
+    case integrationPage
 
     /// Not recursive on purpose: an `indirect` enum would box its payloads on
     /// the heap, and boxes held by these static tables look leaked to valgrind.
@@ -23,7 +25,11 @@ enum Schema: Sendable {
     }
 
     var required: [String] {
-        self == .integration ? ["name"] : []
+        switch self {
+        case .integration: ["name"]
+        case .integrationPage: ["items"]
+        default: []
+        }
     }
 
     /// The known fields, built once (validation runs on every lookup).
@@ -34,6 +40,7 @@ enum Schema: Sendable {
         case .errorData: Schema.errorDataFields
         case .clientAction: Schema.clientActionFields
         case .optionsConfigEntry: Schema.optionsConfigEntryFields
+        case .integrationPage: Schema.integrationPageFields
         }
     }
 
@@ -75,6 +82,9 @@ enum Schema: Sendable {
                 ("type", .string), ("description", .string), ("uiUrl", .string),
                 ("agentInstructions", .string), ("handoffAgentInstructions", .string),
             ]
+    private static let integrationPageFields: [(name: String, type: FieldType)] = [
+        ("items", .arrayOf(.integration)), ("cursor", .string),
+    ]
     private static let optionsConfigEntryFields: [(name: String, type: FieldType)] = [
         ("disabled", .boolean), ("parameters", .object),
     ]

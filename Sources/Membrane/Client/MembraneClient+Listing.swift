@@ -1,0 +1,55 @@
+extension MembraneClient {
+    /// One page of `GET /integrations`.
+    ///
+    /// - Parameter query: the API's parameters, e.g. `[("limit", "100"),
+    ///   ("search", "crm"), ("includeArchived", "true"), ("cursor", c)]`;
+    ///   names and values are percent-encoded.
+    public func integrationsPage(query: [(name: String, value: String)] = []) throws(MembraneError) -> IntegrationPage {
+        let settings = settings.withLock { $0 }
+        var url = "\(settings.apiURL.string)/integrations"
+        if !query.isEmpty {
+            url += "?" + query.map { "\(PercentEncoding.encoded($0.name))=\(PercentEncoding.encoded($0.value))" }
+                .joined(separator: "&")
+        }
+        do throws(MembraneError) {
+            let exchange = try transport.perform(settings.request(for: url), policy: settings.retryPolicy)
+            do throws(MembraneError) {
+                return try IntegrationPage(json: ResponseDecoding.successBody(of: exchange.response))
+            } catch var error {
+                if error.httpStatus == 0 { error.httpStatus = exchange.response.status }
+                throw error.noting(attempts: exchange.attempts)
+            }
+        } catch {
+            throw error.sanitized(hiding: settings.token.value)
+        }
+    }
+
+    /// Every integration matching `query`, following the cursor page by page.
+    ///
+    /// A client that does not pass the cursor back, or a server that hands
+    /// out the same cursor twice, would loop forever: a cursor seen before,
+    /// or more than the client's page cap (default 1000), ends the call with
+    /// `.protocolError`.
+    public func allIntegrations(query: [(name: String, value: String)] = []) throws(MembraneError) -> [Integration] {
+        let maximumPages = settings.withLock { $0.maximumPages }
+        let base = query.filter { $0.name != "cursor" }
+        var cursor = query.last { $0.name == "cursor" }?.value
+        var seen: Set<String> = []
+        var items: [Integration] = []
+        for pageNumber in 1... {
+            let page = try integrationsPage(query: base + (cursor.map { [("cursor", $0)] } ?? []))
+            items += page.items
+            guard let next = page.cursor else { return items }
+            guard seen.insert(next).inserted else {
+                throw MembraneError(code: .protocolError, httpStatus: 200,
+                                    message: "the API returned cursor \"\(next)\" a second time; stopping rather than looping")
+            }
+            guard pageNumber < maximumPages else {
+                throw MembraneError(code: .protocolError, httpStatus: 200,
+                                    message: "more than \(maximumPages) pages; stopping (raise the page cap to read further)")
+            }
+            cursor = next
+        }
+        return items
+    }
+}
