@@ -20,7 +20,20 @@ EXAMPLES_DIR := .build/examples
 MEMBRANE_GET := $(EXAMPLES_DIR)/membrane-get
 FIXTURES     := examples/fixtures/integrations.json
 
-DEB_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config valgrind nginx-light openssl
+DEB_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config valgrind nginx-light openssl cmake
+
+# make install PREFIX=/usr/local DESTDIR=
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+LIBDIR       := $(DESTDIR)$(PREFIX)/lib
+INCLUDEDIR   := $(DESTDIR)$(PREFIX)/include
+PKGCONFIGDIR := $(LIBDIR)/pkgconfig
+CMAKEDIR     := $(LIBDIR)/cmake/membrane
+VERSION      := $(shell sed -n 's/^\#define MEMBRANE_VERSION_STRING "\(.*\)"/\1/p' Include/membrane.h)
+MAJOR        := $(firstword $(subst ., ,$(VERSION)))
+INSTALLED    := $(LIBDIR)/libmembrane.so.$(VERSION) $(LIBDIR)/libmembrane.so.$(MAJOR) \
+                $(LIBDIR)/libmembrane.so $(INCLUDEDIR)/membrane.h $(PKGCONFIGDIR)/membrane.pc \
+                $(CMAKEDIR)/membraneConfig.cmake $(CMAKEDIR)/membraneConfigVersion.cmake
 FUZZ_DIR     := .build-fuzz
 FUZZ_SECONDS ?= 300
 
@@ -28,7 +41,7 @@ export MEMBRANE_LIBRARY := $(CURDIR)/$(LIBRARY)
 export MEMBRANE_MOCK    := $(CURDIR)/$(MOCK)
 export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
-.PHONY: all build library mock examples deps test test-swift test-c test-python test-shape test-tsan fuzz demo clean
+.PHONY: all build library mock examples deps install uninstall test test-swift test-c test-python test-shape test-tsan fuzz demo clean
 
 all: build
 
@@ -89,6 +102,25 @@ fuzz: deps
 	  Tests/fuzz/FuzzResponse.swift -ljansson -lcurl -o $(FUZZ_DIR)/fuzz-response
 	$(FUZZ_DIR)/fuzz-response -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	  -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus Tests/fuzz/corpus
+
+install: library
+	install -d $(LIBDIR) $(INCLUDEDIR) $(PKGCONFIGDIR) $(CMAKEDIR)
+	install -m 0755 $(LIBRARY) $(LIBDIR)/libmembrane.so.$(VERSION)
+	ln -sfn libmembrane.so.$(VERSION) $(LIBDIR)/libmembrane.so.$(MAJOR)
+	ln -sfn libmembrane.so.$(MAJOR) $(LIBDIR)/libmembrane.so
+	install -m 0644 Include/membrane.h $(INCLUDEDIR)/membrane.h
+	sed -e 's/@VERSION@/$(VERSION)/g' packaging/membrane.pc.in > $(PKGCONFIGDIR)/membrane.pc
+	for f in membraneConfig membraneConfigVersion; do \
+	  sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@MAJOR@/$(MAJOR)/g' packaging/$$f.cmake.in > $(CMAKEDIR)/$$f.cmake; \
+	done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+# Removes exactly what install wrote, and the two folders that are ours. In a
+# DESTDIR tree, the folders left empty go too, so the tree ends as it began.
+uninstall:
+	rm -f $(INSTALLED)
+	-rmdir $(CMAKEDIR) 2>/dev/null
+	@if [ -n "$(DESTDIR)" ] && [ -d "$(DESTDIR)" ]; then find "$(DESTDIR)" -mindepth 1 -depth -type d -empty -delete; fi
 
 demo: build
 	bash examples/demo.sh

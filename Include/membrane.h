@@ -29,6 +29,21 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------
+ * Versions
+ *
+ * Within 0.x, a minor release may change the API and ABI (the CHANGELOG says
+ * how); from 1.0 on, every 1.x release keeps both: code built against 1.y
+ * runs with any 1.z, z >= y. The SONAME's number is the major version.
+ * ------------------------------------------------------------------------- */
+
+#define MEMBRANE_VERSION_MAJOR  0
+#define MEMBRANE_VERSION_MINOR  2
+#define MEMBRANE_VERSION_PATCH  0
+/* 0xMMmmpp, e.g. 0x000200 for 0.2.0: compare with >=. */
+#define MEMBRANE_VERSION_NUM    ((MEMBRANE_VERSION_MAJOR << 16) | (MEMBRANE_VERSION_MINOR << 8) | MEMBRANE_VERSION_PATCH)
+#define MEMBRANE_VERSION_STRING "0.2.0"
+
+/* ---------------------------------------------------------------------------
  * Errors
  * ------------------------------------------------------------------------- */
 
@@ -116,10 +131,18 @@ enum {
  * ------------------------------------------------------------------------- */
 
 /*
- * The library's version, e.g. "0.1.0".
+ * The version of the library loaded at run time, e.g. "0.2.0" (the header's
+ * MEMBRANE_VERSION_STRING is the version compiled against).
  * Return value: static storage; never NULL. Thread-safe.
  */
 const char *membrane_version(void);
+
+/*
+ * The version of the library loaded at run time as 0xMMmmpp, to compare
+ * with MEMBRANE_VERSION_NUM: a host built against 0.2 can check
+ * membrane_version_num() >> 16 == MEMBRANE_VERSION_MAJOR. Thread-safe.
+ */
+unsigned membrane_version_num(void);
 
 /*
  * A short English description of a return code, e.g. "not found".
@@ -202,6 +225,33 @@ int membrane_client_set_string(membrane_client *client, int option, const char *
  * Thread-safe; not async-signal-safe.
  */
 int membrane_client_cancel(membrane_client *client);
+
+/* Levels of the lines membrane_client_set_log delivers. */
+enum {
+    MEMBRANE_LOG_WARNING = 2, /* a request failed, got a 5xx, or is being retried */
+    MEMBRANE_LOG_INFO    = 3  /* a request got an answer */
+};
+
+/*
+ * Receives a client's log lines: one per request attempt, e.g.
+ *   "GET /integrations/hubspot?includeSecrets=false: 200 (attempt 1, 3 ms)"
+ * and one per retry, e.g.
+ *   "GET /integrations/x?includeSecrets=false: retrying in 180 ms (attempt 2 of 3)".
+ * Lines never hold the token or secret values.
+ *
+ * callback: called with a level (MEMBRANE_LOG_*), a NUL-terminated UTF-8
+ *           line (borrowed: valid only during the callback) and `payload`.
+ *           It runs on the thread that made the call, while the call runs,
+ *           so several threads may call it at once; it must not call back
+ *           into this client. NULL turns logging off (the default).
+ * payload:  passed through untouched.
+ *
+ * Returns MEMBRANE_OK, or MEMBRANE_EINVAL for a NULL client.
+ * Thread-safety: as membrane_client_set_long.
+ */
+int membrane_client_set_log(membrane_client *client,
+                            void (*callback)(int level, const char *message, void *payload),
+                            void *payload);
 
 /* ---------------------------------------------------------------------------
  * Integrations

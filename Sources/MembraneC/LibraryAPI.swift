@@ -17,3 +17,8 @@ public func membrane_strerror(_ code: Int32) -> UnsafePointer<CChar> {
     }
     return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
 }
+
+@_cdecl("membrane_version_num")
+public func membrane_version_num() -> UInt32 {
+    MembraneVersion.number
+}

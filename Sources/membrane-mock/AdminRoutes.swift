@@ -7,7 +7,7 @@ enum AdminRoutes {
     /// from exhausting memory.
     static let maxBodySize = 64 << 20
 
-    static func router(faults: FaultQueue, requestLog: RequestLog) -> Router<MockRequestContext> {
+    static func router(faults: FaultQueue, requestLog: RequestLog, stats: ServerStats) -> Router<MockRequestContext> {
         let router = Router(context: MockRequestContext.self)
         router.add(middleware: AdminErrorMiddleware())
 
@@ -50,6 +50,16 @@ enum AdminRoutes {
 
         router.delete("/_mock/requests") { _, _ in
             Answer.json(200, ["cleared": .int(Int64(requestLog.clear()))]).response
+        }
+
+        // Connection and concurrency counters; DELETE starts a new measurement and
+        // answers with the counters as they were just before.
+        router.get("/_mock/stats") { _, _ in
+            Answer.json(200, stats.snapshot().json).response
+        }
+
+        router.delete("/_mock/stats") { _, _ in
+            Answer.json(200, stats.reset().json).response
         }
 
         return router

@@ -60,15 +60,17 @@ struct MembraneMock: AsyncParsableCommand {
 
         let faults = FaultQueue()
         let requestLog = RequestLog()
+        let stats = ServerStats()
         let responder = MockResponder(
             api: IntegrationsAPI(store: store, token: token),
             faults: faults,
             requestLog: requestLog,
-            admin: AdminRoutes.router(faults: faults, requestLog: requestLog).buildResponder()
+            admin: AdminRoutes.router(faults: faults, requestLog: requestLog, stats: stats).buildResponder()
         )
         let host = self.host
         let app = Application(
             responder: responder,
+            server: .http1(stats: stats),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 Self.announce(host: host, port: channel.localAddress?.port ?? 0)

@@ -13,9 +13,14 @@ struct MockResponder: HTTPResponder {
     let requestLog: RequestLog
     let admin: RouterResponder<MockRequestContext>
 
+    /// Admin calls are never logged, faulted or counted in `ServerStats`' requests.
+    static func isAdmin(path: String) -> Bool {
+        path == "/_mock" || path.hasPrefix("/_mock/")
+    }
+
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
-        if path == "/_mock" || path.hasPrefix("/_mock/") {
+        if Self.isAdmin(path: path) {
             return try await admin.respond(to: request, context: context)
         }
 

@@ -17,6 +17,7 @@ struct ClientSettings: Sendable {
     var retryPolicy = RetryPolicy()
     var maximumParallel = 8
     var maximumPages = 1000
+    var log: LogHandler?
     /// Built once: every request sends the same headers.
     let headers: HeaderList
 
@@ -26,10 +27,11 @@ struct ClientSettings: Sendable {
         headers = HeaderList(["Authorization: Bearer \(token.value)", "Accept: application/json"])
     }
 
-    func request(for url: String) -> TransportRequest {
-        TransportRequest(url: url, headers: headers, userAgent: userAgent,
+    /// A GET of `path` (which starts with "/") under the API's base URL.
+    func request(for path: String) -> TransportRequest {
+        TransportRequest(url: apiURL.string + path, path: path, headers: headers, userAgent: userAgent,
                          timeoutMilliseconds: timeoutMilliseconds,
                          connectTimeoutMilliseconds: connectTimeoutMilliseconds,
-                         caFile: caFile, maximumResponseBytes: maximumResponseBytes)
+                         caFile: caFile, maximumResponseBytes: maximumResponseBytes, log: log)
     }
 }

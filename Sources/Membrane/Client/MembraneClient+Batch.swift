@@ -25,7 +25,7 @@ extension MembraneClient {
                 unique.append((selector, [place]))
             }
         }
-        let requests = unique.map { settings.request(for: integrationURL($0.selector, includeSecrets, settings)) }
+        let requests = unique.map { settings.request(for: integrationPath($0.selector, includeSecrets)) }
         let exchanges = transport.perform(requests, parallel: settings.maximumParallel, policy: settings.retryPolicy)
         for (entry, exchange) in zip(unique, exchanges) {
             let result = Result { () throws(MembraneError) -> Integration in

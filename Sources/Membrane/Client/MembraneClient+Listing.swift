@@ -6,13 +6,13 @@ extension MembraneClient {
     ///   names and values are percent-encoded.
     public func integrationsPage(query: [(name: String, value: String)] = []) throws(MembraneError) -> IntegrationPage {
         let settings = settings.withLock { $0 }
-        var url = "\(settings.apiURL.string)/integrations"
+        var path = "/integrations"
         if !query.isEmpty {
-            url += "?" + query.map { "\(PercentEncoding.encoded($0.name))=\(PercentEncoding.encoded($0.value))" }
+            path += "?" + query.map { "\(PercentEncoding.encoded($0.name))=\(PercentEncoding.encoded($0.value))" }
                 .joined(separator: "&")
         }
         do throws(MembraneError) {
-            let exchange = try transport.perform(settings.request(for: url), policy: settings.retryPolicy)
+            let exchange = try transport.perform(settings.request(for: path), policy: settings.retryPolicy)
             do throws(MembraneError) {
                 return try IntegrationPage(json: ResponseDecoding.successBody(of: exchange.response))
             } catch var error {

@@ -81,6 +81,21 @@ public final class MembraneClient: Sendable {
         settings.withLock { $0.maximumResponseBytes = bytes }
     }
 
+    /// Where log lines go: one per request attempt (method, path, status or
+    /// failure, attempt, milliseconds) and one per retry. `nil` (the default)
+    /// turns logging off. Lines never hold the token.
+    public func setLogHandler(_ handler: LogHandler?) {
+        let token = settings.withLock { $0.token.value }
+        var sanitizing: LogHandler?
+        if let handler {
+            // The same hygiene as errors: no token, no control characters.
+            sanitizing = { level, line in
+                handler(level, MembraneError(code: .internal, message: line).sanitized(hiding: token).message)
+            }
+        }
+        settings.withLock { $0.log = sanitizing }
+    }
+
     /// A PEM bundle of CA certificates to trust instead of the system's;
     /// `nil` goes back to the system's. Verification is never turned off.
     public func setCAFile(_ path: String?) throws(MembraneError) {
@@ -99,18 +114,18 @@ public final class MembraneClient: Sendable {
     public func integration(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> Integration {
         try Selector.validate(selector)
         let settings = settings.withLock { $0 }
-        let url = integrationURL(selector, includeSecrets, settings)
         let exchange: Exchange
         do throws(MembraneError) {
-            exchange = try transport.perform(settings.request(for: url), policy: settings.retryPolicy)
+            exchange = try transport.perform(settings.request(for: integrationPath(selector, includeSecrets)),
+                                             policy: settings.retryPolicy)
         } catch {
             throw error.sanitized(hiding: settings.token.value)
         }
         return try decode(exchange, settings: settings)
     }
 
-    func integrationURL(_ selector: String, _ includeSecrets: Bool, _ settings: ClientSettings) -> String {
-        "\(settings.apiURL.string)/integrations/\(Selector.pathSegment(selector))?includeSecrets=\(includeSecrets)"
+    func integrationPath(_ selector: String, _ includeSecrets: Bool) -> String {
+        "/integrations/\(Selector.pathSegment(selector))?includeSecrets=\(includeSecrets)"
     }
 
     /// The integration an exchange carries, or the error it means, fit to show.

@@ -15,6 +15,8 @@ final class TransferRun {
         var deadline: Deadline?
         /// Monotonic milliseconds before which the next attempt must not start.
         var notBefore: Int64 = 0
+        /// When the current attempt started, for log lines.
+        var attemptStarted: Int64 = 0
         var result: Result<Exchange, MembraneError>?
     }
 
@@ -83,6 +85,7 @@ final class TransferRun {
         let deadline = jobs[jobIndex].deadline ?? Deadline(after: jobs[jobIndex].request.timeoutMilliseconds)
         jobs[jobIndex].deadline = deadline
         jobs[jobIndex].attempts += 1
+        jobs[jobIndex].attemptStarted = Deadline.now()
         let easy = slots[slotIndex].easy
         let sink = ResponseSink(limit: jobs[jobIndex].request.maximumResponseBytes)
         easy.reset()
@@ -136,10 +139,13 @@ final class TransferRun {
     /// Retries the job, or records its final result.
     private func settle(_ jobIndex: Int, after outcome: TransferOutcome) {
         let job = jobs[jobIndex]
+        log(job, outcome)
         if let wait = policy.wait(after: outcome, attempt: job.attempts),
            let deadline = job.deadline, wait < deadline.remaining {
             jobs[jobIndex].notBefore = Deadline.now() + Int64(wait)
             queue.append(jobIndex)
+            job.request.log?(.warning, "GET \(job.request.path): retrying in \(wait) ms"
+                             + " (attempt \(job.attempts + 1) of \(policy.maximumRetries + 1))")
             return
         }
         switch outcome {
@@ -147,6 +153,18 @@ final class TransferRun {
             finish(jobIndex, .success(Exchange(response: response, attempts: job.attempts)))
         case .failure(let failure):
             finish(jobIndex, .failure(failure.error.noting(attempts: job.attempts)))
+        }
+    }
+
+    /// One line per attempt: what came back, which attempt, how long it took.
+    private func log(_ job: Job, _ outcome: TransferOutcome) {
+        guard let log = job.request.log else { return }
+        let detail = "(attempt \(job.attempts), \(Deadline.now() - job.attemptStarted) ms)"
+        switch outcome {
+        case .response(let response):
+            log(response.status >= 500 ? .warning : .info, "GET \(job.request.path): \(response.status) \(detail)")
+        case .failure(let failure):
+            log(.warning, "GET \(job.request.path): \(failure.error.message) \(detail)")
         }
     }
 

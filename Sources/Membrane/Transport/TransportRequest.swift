@@ -1,6 +1,8 @@
 /// Everything one GET needs, fixed before the transfer starts.
 struct TransportRequest: Sendable {
     var url: String
+    /// The path and query, for log lines (the URL without the API's origin).
+    var path: String
     var headers: HeaderList
     var userAgent: String
     var timeoutMilliseconds: Int
@@ -8,4 +10,5 @@ struct TransportRequest: Sendable {
     /// PEM bundle to trust instead of the system's; verification stays on.
     var caFile: String?
     var maximumResponseBytes: Int
+    var log: LogHandler?
 }
