@@ -9,6 +9,7 @@ Environment:
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import socket
@@ -30,6 +31,12 @@ FIXTURES = REPO / "examples" / "fixtures" / "integrations.json"
 TOKEN = "mock-token"
 
 sys.path.insert(0, str(PYTHON_EXAMPLES))
+
+# The suite talks to servers on 127.0.0.1 and must not depend on the machine's
+# proxy settings (libcurl reads them at every request); test_proxy.py sets its own.
+for _name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+              "ALL_PROXY", "no_proxy", "NO_PROXY"):
+    os.environ.pop(_name, None)
 
 import membrane  # noqa: E402
 
@@ -88,6 +95,7 @@ class MockServer:
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or 80
         self.output = output
+        self._actions: Dict[str, bool] = {}
 
     # -- admin --------------------------------------------------------------
 
@@ -110,6 +118,40 @@ class MockServer:
     def fault(self, *faults: Dict[str, Any]) -> None:
         """Queue one or more faults (POST /_mock/faults)."""
         self._admin("POST", "/_mock/faults", faults[0] if len(faults) == 1 else list(faults))
+
+    def try_fault(self, fault: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """Queue a fault; None if queued, else the mock's error body (e.g. invalid_fault)."""
+        request = urllib.request.Request(self.url + "/_mock/faults", method="POST",
+                                         data=json.dumps(fault).encode("utf-8"),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                return None
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = {"raw": raw[:500].decode("utf-8", "replace")}
+            body["status"] = e.code
+            return body
+
+    def supports_action(self, action: str) -> bool:
+        """Whether this mock knows a fault action (probed once; clears the fault queue)."""
+        known = self._actions.get(action)
+        if known is None:
+            problem = self.try_fault({"match": "_probe-never-requested_", "action": action})
+            self.clear_faults()
+            unknown = (problem is not None and problem.get("key") == "invalid_fault"
+                       and action in str(problem.get("message")))
+            if problem is not None and not unknown:
+                raise AssertionError(f"probing fault action {action!r}: {problem}")
+            known = self._actions[action] = problem is None
+        return known
+
+    def requests_for(self, selector_path: str) -> List[Dict[str, Any]]:
+        """Recorded requests whose raw path is exactly `selector_path`."""
+        return [r for r in self.requests() if r.get("path") == selector_path]
 
     def clear_faults(self) -> None:
         self._admin("DELETE", "/_mock/faults")
@@ -142,13 +184,14 @@ def _drain(stream: Any, sink: Deque[str]) -> None:
     stream.close()
 
 
-@pytest.fixture(scope="session")
-def mock_server() -> Iterator[MockServer]:
+@contextlib.contextmanager
+def running_mock(token: str = TOKEN) -> Iterator[MockServer]:
+    """Start a membrane-mock that accepts `token`; stop it on exit."""
     binary = _mock_binary()
     if not binary.exists():
         pytest.fail(f"membrane-mock not found at {binary} (build it, or set MEMBRANE_MOCK)")
     process = subprocess.Popen(
-        [str(binary), "--port", "0", "--token", TOKEN, "--fixtures", str(FIXTURES)],
+        [str(binary), "--port", "0", "--token", token, "--fixtures", str(FIXTURES)],
         cwd=REPO,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -186,6 +229,12 @@ def mock_server() -> Iterator[MockServer]:
             process.wait()
 
 
+@pytest.fixture(scope="session")
+def mock_server() -> Iterator[MockServer]:
+    with running_mock(TOKEN) as server:
+        yield server
+
+
 @pytest.fixture
 def mock(mock_server: MockServer) -> MockServer:
     """The mock with no faults queued and an empty request log."""
@@ -197,6 +246,13 @@ def mock(mock_server: MockServer) -> MockServer:
 def client(mock: MockServer) -> Iterator[membrane.Client]:
     """A fresh client of the mock (no pooled connections), with a short timeout."""
     with membrane.Client(mock.url, TOKEN, timeout_ms=10_000) as c:
+        yield c
+
+
+@pytest.fixture
+def strict_client(mock: MockServer) -> Iterator[membrane.Client]:
+    """A fresh client that never retries: each fault is seen as it is."""
+    with membrane.Client(mock.url, TOKEN, timeout_ms=10_000, max_retries=0) as c:
         yield c
 
 

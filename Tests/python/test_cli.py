@@ -87,7 +87,8 @@ def test_no_token_exits_3(mock: MockServer) -> None:
     "fault, code",
     [
         ({"status": 403}, 4),
-        ({"status": 429}, 6),
+        ({"status": 429, "times": 0}, 6),  # every attempt: lookup.py keeps the default retries
+        ({"status": 503, "times": 0}, 8),
         ({"status": 422}, 7),
         ({"status": 500}, 8),
         ({"action": "truncate"}, 12),
@@ -98,8 +99,17 @@ def test_error_exit_codes(mock: MockServer, fault, code: int) -> None:
     expect_failure(run(["--api-url", mock.url, "hubspot"]), code)
 
 
+def test_one_503_is_retried(mock: MockServer) -> None:
+    mock.fault({"match": "hubspot", "status": 503, "times": 1})
+    result = run(["--api-url", mock.url, "hubspot"])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["key"] == "hubspot"
+    assert len(mock.requests()) == 2
+
+
 def test_network_error_exits_9() -> None:
-    expect_failure(run(["--api-url", f"http://127.0.0.1:{free_port()}", "hubspot"]), 9)
+    stderr = expect_failure(run(["--api-url", f"http://127.0.0.1:{free_port()}", "hubspot"]), 9)
+    assert "(after 3 attempts)" in stderr, stderr
 
 
 def test_invalid_selector_exits_2(mock: MockServer) -> None:
@@ -127,7 +137,7 @@ def test_help_lists_exit_codes() -> None:
     assert "MEMBRANE_TOKEN" in text
     words = {2: "usage", 3: "authenticated", 4: "denied", 5: "not found", 6: "rate",
              7: "4xx", 8: "5xx", 9: "network", 10: "timeout", 11: "TLS", 12: "protocol",
-             13: "internal"}
+             13: "internal", 14: "cancel"}
     for code, word in words.items():
         assert re.search(rf"^\s*{code}\s+.*{re.escape(word)}", text, re.M | re.I), (code, word)
 
@@ -142,7 +152,7 @@ def test_exit_code_for_every_error_class() -> None:
         membrane.AccessDenied: 4, membrane.NotFound: 5, membrane.RateLimited: 6,
         membrane.BadRequest: 7, membrane.ServerError: 8, membrane.NetworkError: 9,
         membrane.Timeout: 10, membrane.TLSError: 11, membrane.ProtocolError: 12,
-        membrane.InternalError: 13, membrane.MembraneError: 13,
+        membrane.InternalError: 13, membrane.MembraneError: 13, membrane.Canceled: 14,
     }
     for cls, code in expected.items():
         assert lookup.exit_code(cls("x")) == code, cls.__name__

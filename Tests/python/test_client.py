@@ -17,6 +17,7 @@ ALL_CODES = [
     membrane.OK, membrane.EINVAL, membrane.EAUTH, membrane.EACCESS, membrane.ENOTFOUND,
     membrane.ERATELIMIT, membrane.EBADREQUEST, membrane.ESERVER, membrane.ENETWORK,
     membrane.ETIMEOUT, membrane.ETLS, membrane.EPROTOCOL, membrane.EINTERNAL,
+    membrane.ECANCELED,
 ]
 
 
@@ -34,18 +35,20 @@ def test_strerror_every_code_named_and_distinct() -> None:
     assert "unknown error code" not in messages
 
 
-@pytest.mark.parametrize("code", [1, -13, 12345, -100, 2 ** 31 - 1, -(2 ** 31), 2 ** 40])
+@pytest.mark.parametrize("code", [1, -14, 12345, -100, 2 ** 31 - 1, -(2 ** 31), 2 ** 40])
 def test_strerror_unknown_code(code: int) -> None:
     assert membrane.strerror(code) == "unknown error code"
 
 
 def test_codes_match_the_header() -> None:
-    assert [membrane.CODES[n] for n in membrane.CODES] == list(range(0, -13, -1))
+    assert [membrane.CODES[n] for n in membrane.CODES] == list(range(0, -14, -1))
+    assert membrane.CODES["ECANCELED"] == membrane.ECANCELED == -13
+    assert membrane.strerror(membrane.ECANCELED) == "canceled"
 
 
 def test_every_error_code_has_its_class() -> None:
     classes = {membrane.error_class(code) for code in ALL_CODES[1:]}
-    assert len(classes) == 12
+    assert len(classes) == 13
     for code in ALL_CODES[1:]:
         cls = membrane.error_class(code)
         assert issubclass(cls, membrane.MembraneError)
@@ -121,6 +124,7 @@ def test_raw_abi_null_arguments() -> None:
         == membrane.EINVAL
     assert lib.membrane_client_set_long(None, membrane.OPT_TIMEOUT_MS, 1) == membrane.EINVAL
     assert lib.membrane_client_set_string(None, membrane.OPT_USER_AGENT, b"x") == membrane.EINVAL
+    assert lib.membrane_client_cancel(None) == membrane.EINVAL
     lib.membrane_client_free(None)
     lib.membrane_json_release(None)
     lib.membrane_free(None)
@@ -200,7 +204,8 @@ def test_closed_client_raises(mock: MockServer) -> None:
     assert c.closed
     for call in (lambda: c.integration("hubspot"), lambda: c.set_timeout(100),
                  lambda: c.set_connect_timeout(100), lambda: c.set_user_agent("x"),
-                 lambda: c.set_ca_file(None)):
+                 lambda: c.set_ca_file(None), lambda: c.set_max_retries(1),
+                 lambda: c.set_retry_base(10), lambda: c.set_max_response_bytes(10)):
         with pytest.raises(membrane.ClientClosed) as info:
             call()
         assert isinstance(info.value, membrane.InvalidArgument)

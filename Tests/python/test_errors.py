@@ -1,4 +1,10 @@
-"""Every return code libmembrane 0.1 can produce, provoked for real."""
+"""Every return code libmembrane can produce, provoked for real.
+
+Tests about how one answer maps to a code use `strict_client` (max_retries=0):
+a 429, 502, 503, 504 or a connection that failed before any response byte is
+otherwise retried, and a one-shot fault would end in success. Retries
+themselves are covered by test_faults.py, cancellation by test_cancel.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import time
 import pytest
 
 import membrane
-from conftest import TOKEN, MockServer, free_port
+from conftest import TOKEN, MockServer, free_port, header_of
 
 
 def lookup_error(client: membrane.Client, selector="hubspot", **kwargs) -> membrane.MembraneError:
@@ -71,7 +77,11 @@ def test_selector_of_wrong_type(client: membrane.Client) -> None:
         client.integration(42)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("setter", ["set_timeout", "set_connect_timeout"])
+POSITIVE_SETTERS = ["set_timeout", "set_connect_timeout", "set_retry_base",
+                    "set_max_response_bytes"]
+
+
+@pytest.mark.parametrize("setter", POSITIVE_SETTERS)
 @pytest.mark.parametrize("value", [0, -1, -30_000])
 def test_einval_numeric_options(client: membrane.Client, setter: str, value: int) -> None:
     with pytest.raises(membrane.InvalidArgument) as info:
@@ -79,10 +89,53 @@ def test_einval_numeric_options(client: membrane.Client, setter: str, value: int
     assert info.value.code == membrane.EINVAL
 
 
-@pytest.mark.parametrize("setter", ["set_timeout", "set_connect_timeout"])
+@pytest.mark.parametrize("setter", POSITIVE_SETTERS)
 def test_numeric_options_accept_valid_values(client: membrane.Client, setter: str) -> None:
     getattr(client, setter)(1)
     getattr(client, setter)(120_000)
+
+
+@pytest.mark.parametrize("value", [-1, 11, 1000, -(2 ** 31)])
+def test_einval_max_retries(client: membrane.Client, value: int) -> None:
+    with pytest.raises(membrane.InvalidArgument) as info:
+        client.set_max_retries(value)
+    assert info.value.code == membrane.EINVAL
+
+
+def test_max_retries_accepts_0_to_10(client: membrane.Client) -> None:
+    for value in range(0, 11):
+        client.set_max_retries(value)
+
+
+@pytest.mark.parametrize("keyword, value", [("max_retries", 11), ("retry_base_ms", 0),
+                                            ("max_response_bytes", 0)])
+def test_einval_new_keyword_options(mock: MockServer, keyword: str, value: int) -> None:
+    with pytest.raises(membrane.InvalidArgument):
+        membrane.Client(mock.url, TOKEN, **{keyword: value})
+
+
+@pytest.mark.parametrize("setter", ["set_max_retries", "set_retry_base", "set_max_response_bytes"])
+def test_new_options_want_an_int(client: membrane.Client, setter: str) -> None:
+    for value in (True, 1.5, "3", None):
+        with pytest.raises(TypeError):
+            getattr(client, setter)(value)
+
+
+def test_raw_new_option_numbers(client: membrane.Client) -> None:
+    """The binding's option numbers are the header's, and they take longs, not strings."""
+    assert (membrane.OPT_MAX_RETRIES, membrane.OPT_RETRY_BASE_MS,
+            membrane.OPT_MAX_RESPONSE_BYTES) == (5, 6, 7)
+    lib = membrane.load_library()
+    ptr = client._handle.enter()
+    try:
+        assert lib.membrane_client_set_long(ptr, membrane.OPT_MAX_RETRIES, 10) == membrane.OK
+        assert lib.membrane_client_set_long(ptr, membrane.OPT_MAX_RETRIES, 11) == membrane.EINVAL
+        assert lib.membrane_client_set_long(ptr, membrane.OPT_RETRY_BASE_MS, 1) == membrane.OK
+        assert lib.membrane_client_set_long(ptr, membrane.OPT_MAX_RESPONSE_BYTES, 1) == membrane.OK
+        for option in (5, 6, 7):
+            assert lib.membrane_client_set_string(ptr, option, b"1") == membrane.EINVAL
+    finally:
+        client._handle.leave()
 
 
 def test_numeric_option_out_of_c_long_range(client: membrane.Client) -> None:
@@ -124,11 +177,13 @@ def test_eaccess(client: membrane.Client, mock: MockServer) -> None:
     assert e.message
 
 
-def test_eratelimit(client: membrane.Client, mock: MockServer) -> None:
+def test_eratelimit(strict_client: membrane.Client, mock: MockServer) -> None:
     mock.fault({"match": "hubspot", "status": 429})
-    e = lookup_error(client)
+    e = lookup_error(strict_client)
     assert type(e) is membrane.RateLimited
     assert (e.code, e.http_status, e.key) == (membrane.ERATELIMIT, 429, "rate_limit_exceeded")
+    assert "attempts" not in e.message
+    assert len(mock.requests()) == 1
 
 
 def test_ebadrequest_400_carries_the_api_error(client: membrane.Client, mock: MockServer) -> None:
@@ -169,21 +224,23 @@ def test_eserver_error_id_is_the_one_sent(client: membrane.Client, mock: MockSer
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])
-def test_eserver_other_5xx(client: membrane.Client, mock: MockServer, status: int) -> None:
+def test_eserver_other_5xx(strict_client: membrane.Client, mock: MockServer, status: int) -> None:
     mock.fault({"match": "hubspot", "status": status})
-    e = lookup_error(client)
+    e = lookup_error(strict_client)
     assert type(e) is membrane.ServerError
     assert (e.code, e.http_status) == (membrane.ESERVER, status)
+    assert len(mock.requests()) == 1
 
 
-def test_eserver_html_from_a_proxy(client: membrane.Client, mock: MockServer) -> None:
+def test_eserver_html_from_a_proxy(strict_client: membrane.Client, mock: MockServer) -> None:
     mock.fault({"match": "hubspot", "action": "html"})
-    e = lookup_error(client)
+    e = lookup_error(strict_client)
     assert type(e) is membrane.ServerError
     assert (e.code, e.http_status, e.error_id) == (membrane.ESERVER, 502, "")
     assert e.message
     # The message is one line (lookup.py prints it after "lookup.py: ").
     assert "\r" not in e.message and "\n" not in e.message, repr(e.message)
+    assert "text/html" in e.message, e.message
 
 
 def test_error_pickles_with_its_attributes(client: membrane.Client, mock: MockServer) -> None:
@@ -212,33 +269,41 @@ def test_error_message_is_bounded(client: membrane.Client, mock: MockServer) -> 
 
 def test_enetwork_connection_refused(mock: MockServer) -> None:
     port = free_port()
-    with membrane.Client(f"http://127.0.0.1:{port}", TOKEN, timeout_ms=5000) as c:
+    with membrane.Client(f"http://127.0.0.1:{port}", TOKEN, timeout_ms=5000,
+                         max_retries=0) as c:
         e = lookup_error(c)
     assert type(e) is membrane.NetworkError
     assert (e.code, e.http_status) == (membrane.ENETWORK, 0)
     assert e.message
+    assert "attempts" not in e.message
 
 
 def test_enetwork_dns_failure() -> None:
-    with membrane.Client("http://no-such-host.invalid", TOKEN, timeout_ms=10_000) as c:
+    with membrane.Client("http://no-such-host.invalid", TOKEN, timeout_ms=10_000,
+                         max_retries=0) as c:
         e = lookup_error(c)
     assert type(e) is membrane.NetworkError
     assert e.http_status == 0
 
 
-def test_enetwork_dropped_connection(client: membrane.Client, mock: MockServer) -> None:
-    # A fresh client: no pooled connection that a retry could excuse.
+def test_enetwork_dropped_connection(strict_client: membrane.Client, mock: MockServer) -> None:
+    # A fresh client: no pooled connection that libcurl could silently retry on.
     mock.fault({"match": "hubspot", "action": "drop"})
-    e = lookup_error(client)
+    e = lookup_error(strict_client)
     assert type(e) is membrane.NetworkError
     assert (e.code, e.http_status) == (membrane.ENETWORK, 0)
+    assert len(mock.requests()) == 1
 
 
 def test_short_content_length(client: membrane.Client, mock: MockServer) -> None:
-    """The body ends before Content-Length says: the connection closed early."""
+    """The body ends before Content-Length says: the connection closed early.
+
+    Response bytes had arrived, so it is not retried even with retries on."""
     mock.fault({"match": "hubspot", "action": "short-content-length"})
     e = lookup_error(client)
-    assert type(e) in (membrane.NetworkError, membrane.ProtocolError), repr(e)
+    assert type(e) is membrane.NetworkError, repr(e)
+    assert e.code == membrane.ENETWORK
+    assert len(mock.requests()) == 1
 
 
 def test_etimeout(mock: MockServer) -> None:
@@ -385,31 +450,44 @@ def test_einternal() -> None:
 # -- after a failure, the client still works -----------------------------------
 
 
-def test_client_recovers_after_faults(client: membrane.Client, mock: MockServer) -> None:
+def test_client_recovers_after_faults(strict_client: membrane.Client, mock: MockServer) -> None:
+    client = strict_client
     mock.fault(
         {"match": "hubspot", "action": "drop"},
         {"match": "salesforce", "action": "truncate"},
         {"match": "pipedrive", "status": 500},
+        {"match": "notion", "status": 503},
     )
-    for selector in ("hubspot", "salesforce", "pipedrive"):
-        with pytest.raises(membrane.MembraneError):
+    expected = {"hubspot": membrane.NetworkError, "salesforce": membrane.ProtocolError,
+                "pipedrive": membrane.ServerError, "notion": membrane.ServerError}
+    for selector, cls in expected.items():
+        with pytest.raises(cls):
             client.integration(selector)
-    for selector in ("hubspot", "salesforce", "pipedrive"):
+    for selector in expected:
         assert client.integration(selector)["key"] == selector
 
 
 def test_gzip_body(client: membrane.Client, mock: MockServer) -> None:
-    """A compressed answer is decoded if the client asked for it, else it is no JSON."""
+    """The client offers gzip and deflate, and a compressed answer is decoded."""
+    plain = client.integration("hubspot")
     mock.fault({"match": "hubspot", "action": "gzip"})
-    try:
-        got = client.integration("hubspot")
-    except membrane.ProtocolError:
-        got = None
-    accept_encoding = (mock.last_request()["headers"].get("accept-encoding") or "").lower()
-    if "gzip" in accept_encoding:
-        assert got is not None and got["key"] == "hubspot"
-    else:
-        assert got is None, "gzip bytes cannot be a JSON object"
+    got = client.integration("hubspot")
+    assert got == plain
+    accept_encoding = (header_of(mock.last_request(), "accept-encoding") or "").lower()
+    assert "gzip" in accept_encoding and "deflate" in accept_encoding, accept_encoding
+
+
+def test_max_response_bytes_applies_after_decompression(client: membrane.Client,
+                                                         mock: MockServer) -> None:
+    """The gzip stream is as big as the body here ("stored" blocks), so set the limit
+    between the two: the decoded body must count."""
+    plain = client.integration("hubspot")
+    with membrane.Client(mock.url, TOKEN, max_response_bytes=1000) as small:
+        mock.fault({"match": "hubspot", "action": "gzip"})
+        with pytest.raises(membrane.ProtocolError) as info:
+            small.integration("hubspot")
+    assert "1000" in info.value.message
+    assert len(str(plain)) > 1000
 
 
 @pytest.mark.parametrize("location", ["/integrations/salesforce", "http://elsewhere.invalid/x"])

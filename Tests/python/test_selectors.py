@@ -129,3 +129,73 @@ def test_dot_segments_are_not_resolved(client: membrane.Client, mock: MockServer
         assert mock.requests() == []
     else:
         raise AssertionError(f"{selector!r} cannot match a fixture")
+
+
+# -- hostile selectors: one encoded segment, or refused before any request ------------
+
+#: 1024 bytes (the longest selector allowed), every printable ASCII character in turn.
+LONG_HOSTILE = ("".join(chr(c) for c in range(0x20, 0x7F)) * 11)[:1024]
+
+HOSTILE = [
+    "../connections",
+    "a/b",
+    "a?b=c",
+    "a#b",
+    "%2F",
+    " ",
+    "  leading and trailing  ",
+    "with space",
+    LONG_HOSTILE,
+    "ünïcødé",
+    "日本語",
+    "emoji-😀",
+    "\u200b",  # zero-width space
+    "\u202eevil",  # right-to-left override
+    "ß/../x",
+    "%00",
+    "%",
+    "..%2F..%2Fconnections",
+    b"\xff",
+    b"\xc3\x28",
+    b"\xe2\x82",
+    b"\xf0\x28\x8c\xbc",
+    b"\xed\xbf\xbf",
+    b"\xf8\x88\x80\x80\x80",
+]
+
+
+def _hostile_id(selector: Union[str, bytes]) -> str:
+    text = repr(selector)
+    return text if len(text) <= 32 else f"{text[:24]}...({len(selector)})"
+
+
+@pytest.mark.parametrize("selector", HOSTILE, ids=_hostile_id)
+def test_hostile_selector(client: membrane.Client, mock: MockServer,
+                          selector: Union[str, bytes]) -> None:
+    """Either the server sees exactly one percent-encoded segment that decodes to the
+    selector (and answers 404: nothing is named so), or the library refuses it with
+    InvalidArgument before sending anything."""
+    raw = selector if isinstance(selector, bytes) else selector.encode("utf-8")
+    assert len(raw) <= 1024 and b"\0" not in raw
+    try:
+        client.integration(selector)
+    except membrane.NotFound as e:
+        assert e.http_status == 404
+        check_wire_path(mock, selector)
+        (request,) = mock.requests()
+        assert request["method"] == "GET"
+    except membrane.InvalidArgument as e:
+        assert e.http_status == 0
+        assert mock.requests() == [], "refused, yet a request was made"
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise AssertionError(f"valid UTF-8 refused: {selector!r}: {e.message}")
+    else:
+        raise AssertionError(f"{selector!r} cannot match a fixture")
+
+
+def test_hostile_1024_byte_selector_is_1024_bytes() -> None:
+    assert len(LONG_HOSTILE.encode("utf-8")) == 1024

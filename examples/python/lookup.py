@@ -37,6 +37,7 @@ EXIT_CODES: Dict[Type[membrane.MembraneError], int] = {
     membrane.TLSError: 11,
     membrane.ProtocolError: 12,
     membrane.InternalError: 13,
+    membrane.Canceled: 14,
 }
 EXIT_INTERNAL = 13
 
@@ -46,6 +47,9 @@ environment:
   MEMBRANE_API_URL  the API's base URL when --api-url is not given
                     (default https://api.getmembrane.com)
   MEMBRANE_LIBRARY  path of libmembrane.so to load
+  http_proxy, HTTPS_PROXY, NO_PROXY
+                    proxies, as in curl (for http:// only the lowercase
+                    http_proxy is read)
 
 exit status:
   0   success: the integration was printed
@@ -61,6 +65,7 @@ exit status:
   11  TLS error (certificate or handshake)
   12  protocol error (not JSON, wrong shape, too large)
   13  internal error (or libmembrane could not be loaded)
+  14  canceled (the lookup was canceled while it ran)
 """
 
 

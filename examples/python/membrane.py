@@ -34,9 +34,16 @@ Failures raise a subclass of :class:`MembraneError` chosen by the library's
 return code; every one carries ``code``, ``http_status``, ``type``, ``key``,
 ``message`` and ``error_id``. The token never appears in any of them.
 
+Lookups are retried by the library after a 429, 502, 503 or 504, or a
+connection that failed before any response byte (``max_retries``,
+``retry_base_ms``; a Retry-After header is honoured); ``timeout_ms`` bounds the
+whole call, waits included. The exception then describes the last attempt and
+its message ends with ``(after N attempts)``.
+
 Threads: one :class:`Client` may be shared by many threads for lookups; the GIL
 is released while the library works. Set options before sharing a client.
-:meth:`Client.close` waits for lookups in flight to finish before freeing.
+:meth:`Client.close` waits for lookups in flight to finish before freeing;
+:meth:`Client.cancel`, from any thread, makes them raise :class:`Canceled`.
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ __all__ = [
     "TLSError",
     "ProtocolError",
     "InternalError",
+    "Canceled",
     "OK",
     "EINVAL",
     "EAUTH",
@@ -83,6 +91,7 @@ __all__ = [
     "ETLS",
     "EPROTOCOL",
     "EINTERNAL",
+    "ECANCELED",
     "CODES",
     "INCLUDE_SECRETS",
 ]
@@ -104,6 +113,7 @@ ETIMEOUT = -9
 ETLS = -10
 EPROTOCOL = -11
 EINTERNAL = -12
+ECANCELED = -13
 
 #: Every return code the library defines, by name.
 CODES: Dict[str, int] = {
@@ -120,6 +130,7 @@ CODES: Dict[str, int] = {
     "ETLS": ETLS,
     "EPROTOCOL": EPROTOCOL,
     "EINTERNAL": EINTERNAL,
+    "ECANCELED": ECANCELED,
 }
 
 INCLUDE_SECRETS = 1
@@ -128,6 +139,9 @@ OPT_TIMEOUT_MS = 1
 OPT_CONNECT_TIMEOUT_MS = 2
 OPT_USER_AGENT = 3
 OPT_CA_FILE = 4
+OPT_MAX_RETRIES = 5
+OPT_RETRY_BASE_MS = 6
+OPT_MAX_RESPONSE_BYTES = 7
 
 _JSON_COMPACT = 0x20  # jansson's JSON_COMPACT flag for json_dumps()
 
@@ -279,6 +293,12 @@ class InternalError(MembraneError):
     default_code = EINTERNAL
 
 
+class Canceled(MembraneError):
+    """MEMBRANE_ECANCELED: :meth:`Client.cancel` was called while the lookup ran."""
+
+    default_code = ECANCELED
+
+
 _ERROR_CLASSES: Dict[int, Type[MembraneError]] = {
     EINVAL: InvalidArgument,
     EAUTH: NotAuthenticated,
@@ -292,6 +312,7 @@ _ERROR_CLASSES: Dict[int, Type[MembraneError]] = {
     ETLS: TLSError,
     EPROTOCOL: ProtocolError,
     EINTERNAL: InternalError,
+    ECANCELED: Canceled,
 }
 
 
@@ -377,6 +398,9 @@ def _declare(lib: ctypes.CDLL) -> None:
 
     lib.membrane_client_set_string.argtypes = [_ClientPtr, ctypes.c_int, ctypes.c_char_p]
     lib.membrane_client_set_string.restype = ctypes.c_int
+
+    lib.membrane_client_cancel.argtypes = [_ClientPtr]
+    lib.membrane_client_cancel.restype = ctypes.c_int
 
     lib.membrane_integration_get.argtypes = [
         _ClientPtr,
@@ -502,6 +526,19 @@ class _Handle:
             ptr, self._ptr, self._free_when_idle = self._ptr, None, False
         _free_client(ptr)
 
+    def enter_even_if_closing(self) -> Any:
+        """The pointer for a call that must not wait for, nor be refused by, close().
+
+        For cancel(): it has to reach the lookups that close() is waiting
+        for. Counted in like any call, so the pointer cannot be freed under
+        it; None once the client has been freed (nothing left to reach).
+        """
+        with self._cond:
+            if self._ptr is None:
+                return None
+            self._busy += 1
+            return self._ptr
+
     def close(self, wait: bool = True) -> None:
         with self._cond:
             if self._closed and not wait:
@@ -535,6 +572,15 @@ class Client:
         connect_timeout_ms: the longest connecting may take (default 10000).
         user_agent: the User-Agent header (default ``libmembrane/<version>``).
         ca_file: a PEM bundle of CA certificates to trust instead of the system's.
+        max_retries: how many times a lookup is retried after a 429, 502, 503,
+            504 or a connection that failed before any response byte (0 to 10;
+            library default 2; 0 turns retries off).
+        retry_base_ms: the base of the exponential backoff between retries
+            (>= 1; default 250; full jitter, capped at 8 s). A Retry-After
+            header from the server takes precedence.
+        max_response_bytes: the largest response body accepted, after
+            decompression (>= 1; default 32 MiB). A larger one is a
+            :class:`ProtocolError`.
 
     Raises:
         NotAuthenticated: no token given or configured.
@@ -550,6 +596,9 @@ class Client:
         connect_timeout_ms: Optional[int] = None,
         user_agent: Optional[StrOrBytes] = None,
         ca_file: Optional[PathArg] = None,
+        max_retries: Optional[int] = None,
+        retry_base_ms: Optional[int] = None,
+        max_response_bytes: Optional[int] = None,
     ) -> None:
         lib = _load()
         url_c = None if api_url is None else _c_string(api_url, "api_url")
@@ -573,6 +622,12 @@ class Client:
                 self.set_user_agent(user_agent)
             if ca_file is not None:
                 self.set_ca_file(ca_file)
+            if max_retries is not None:
+                self.set_max_retries(max_retries)
+            if retry_base_ms is not None:
+                self.set_retry_base(retry_base_ms)
+            if max_response_bytes is not None:
+                self.set_max_response_bytes(max_response_bytes)
         except BaseException:
             self.close()
             raise
@@ -588,6 +643,27 @@ class Client:
         """Free the client and its connections. Waits for lookups in flight; idempotent."""
         self._handle.close(wait=True)
         self._finalizer.detach()
+
+    def cancel(self) -> None:
+        """Make every lookup in flight on this client raise :class:`Canceled` promptly.
+
+        Meant to be called from another thread (a shutdown path, a UI's cancel
+        button); lookups waiting between retries are woken too. Lookups started
+        afterwards run normally. Never waits for lookups or for :meth:`close`:
+        while ``close()`` waits for lookups in flight, ``cancel()`` ends them.
+        After the client was freed it does nothing (no lookup can be running).
+        """
+        ptr = self._handle.enter_even_if_closing()
+        if ptr is None:
+            return
+        try:
+            rc = _load().membrane_client_cancel(ptr)
+        finally:
+            self._handle.leave()
+        if rc != OK:
+            err = _CError()
+            err.message = b"membrane_client_cancel failed"
+            _raise_from(rc, err)
 
     def __enter__(self) -> "Client":
         if self.closed:
@@ -636,6 +712,18 @@ class Client:
     def set_connect_timeout(self, ms: int) -> None:
         """The longest connecting (TCP and TLS) may take, in milliseconds (>= 1)."""
         self._set_long(OPT_CONNECT_TIMEOUT_MS, ms, "connect_timeout_ms")
+
+    def set_max_retries(self, count: int) -> None:
+        """How many times a lookup is retried (0 to 10; 0 turns retries off)."""
+        self._set_long(OPT_MAX_RETRIES, count, "max_retries")
+
+    def set_retry_base(self, ms: int) -> None:
+        """The base of the exponential backoff between retries, in milliseconds (>= 1)."""
+        self._set_long(OPT_RETRY_BASE_MS, ms, "retry_base_ms")
+
+    def set_max_response_bytes(self, size: int) -> None:
+        """The largest response body accepted, in bytes (>= 1)."""
+        self._set_long(OPT_MAX_RESPONSE_BYTES, size, "max_response_bytes")
 
     def set_user_agent(self, user_agent: StrOrBytes) -> None:
         """The User-Agent header (non-empty, no control characters)."""
