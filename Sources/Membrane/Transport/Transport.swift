@@ -72,21 +72,23 @@ final class Transport: Sendable {
     }
 }
 
-/// libcurl's write callback: returning less than it was given aborts the transfer.
+/// libcurl's write callbacks (body and header): returning less than they
+/// were given aborts the transfer.
 private let writeBody: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-    data, size, count, context in
-    guard let data, let context else { return 0 }
-    let (length, overflow) = size.multipliedReportingOverflow(by: count)
-    guard !overflow else { return 0 }
-    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-    return sink.append(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+    deliver($0, $1, $2, $3) { sink, bytes in sink.append(bytes) }
 }
 
 private let writeHeader: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-    data, size, count, context in
+    deliver($0, $1, $2, $3) { sink, bytes in sink.header(bytes) }
+}
+
+/// Hands `size * count` bytes to the transfer's sink; what libcurl expects back.
+private func deliver(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+                     _ context: UnsafeMutableRawPointer?,
+                     _ accept: (ResponseSink, UnsafeRawBufferPointer) -> Bool) -> Int {
     guard let data, let context else { return 0 }
     let (length, overflow) = size.multipliedReportingOverflow(by: count)
     guard !overflow else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-    return sink.header(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+    return accept(sink, UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
 }
