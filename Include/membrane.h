@@ -299,7 +299,7 @@ int membrane_integration_get(membrane_client *client, const char *selector, unsi
  * (multiplexed over HTTP/2 where the server offers it), each with the same
  * retry and deadline rules as membrane_integration_get (a request's
  * deadline starts when the request starts). A selector given twice is
- * fetched once.
+ * fetched once; each of its places gets its own copy.
  *
  * selectors: `count` selectors; each non-NULL. May be NULL when count is 0.
  * count:     0 to 1000000.

@@ -51,10 +51,20 @@ public func membrane_integrations_get_many(_ handle: OpaquePointer?,
     guard let array = json_array() else {
         return ErrorReporting.fail(MembraneError(code: .internal, message: "out of memory"), err)
     }
+    // A repeated selector was fetched once; its later places get copies, so a
+    // caller who edits one element does not see the others change.
+    var handedOut: Set<UnsafeMutablePointer<CJansson.json_t>> = []
     for (index, result) in results.enumerated() {
         let element: UnsafeMutablePointer<CJansson.json_t>?
         switch (invalid[index].map { Result<Integration, MembraneError>.failure($0) } ?? result) {
-        case .success(let integration): element = integration.retainedPointer()
+        case .success(let integration):
+            let value = integration.retainedPointer()
+            if handedOut.insert(value).inserted {
+                element = value
+            } else {
+                element = json_deep_copy(value)
+                json_decref(value)
+            }
         case .failure(let error): element = JSONBuilding.errorEntry(error)
         }
         guard json_array_append_new(array, element) == 0 else {

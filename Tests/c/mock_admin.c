@@ -214,3 +214,130 @@ int mock_request_count(const char *path)
     json_decref(requests);
     return count;
 }
+
+long mock_admin_json(const char *method, const char *path, const char *body, json_t **json_out)
+{
+    char *text = NULL;
+    long status = admin_request_ex(method, path, body, &text, 1);
+
+    if (json_out != NULL) {
+        *json_out = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    }
+    free(text);
+    return status;
+}
+
+json_t *mock_stats(long *status_out)
+{
+    json_t *stats = NULL;
+    long status = mock_admin_json("GET", "/_mock/stats", NULL, &stats);
+
+    if (status_out != NULL)
+        *status_out = status;
+    if (status < 200 || status > 299 || !json_is_object(stats)) {
+        json_decref(stats);
+        return NULL;
+    }
+    return stats;
+}
+
+long mock_clear_stats(void)
+{
+    return mock_admin_json("DELETE", "/_mock/stats", NULL, NULL);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int mock_percent_decode(const char *in, char *out, size_t size)
+{
+    size_t n = 0;
+
+    if (size == 0)
+        return -1;
+    while (*in != '\0') {
+        char c = *in;
+        if (c == '%') {
+            int hi = hex_value(in[1]);
+            int lo = hi < 0 ? -1 : hex_value(in[2]);
+            if (hi < 0 || lo < 0) {
+                out[n] = '\0';
+                return -1;
+            }
+            c = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            in++;
+        }
+        if (n + 1 >= size) {
+            out[n] = '\0';
+            return -1;
+        }
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+int mock_selector_count(const char *selector)
+{
+    static const char prefix[] = "/integrations/";
+    json_t *requests = mock_requests();
+    json_t *request;
+    size_t i;
+    int count = 0;
+    char *decoded;
+    size_t size = 4 * 1024 + 64;
+
+    if (requests == NULL)
+        return -1;
+    decoded = malloc(size);
+    if (decoded == NULL) {
+        json_decref(requests);
+        return -1;
+    }
+    json_array_foreach(requests, i, request) {
+        const char *p = mock_request_string(request, "path");
+        if (p == NULL || strncmp(p, prefix, sizeof prefix - 1) != 0)
+            continue;
+        if (mock_percent_decode(p + sizeof prefix - 1, decoded, size) != 0)
+            continue;
+        if (strcmp(decoded, selector) == 0)
+            count++;
+    }
+    free(decoded);
+    json_decref(requests);
+    return count;
+}
+
+int mock_list_count(void)
+{
+    return mock_request_count("/integrations");
+}
+
+json_t *mock_list_queries(void)
+{
+    json_t *requests = mock_requests();
+    json_t *request, *queries;
+    size_t i;
+
+    if (requests == NULL)
+        return NULL;
+    queries = json_array();
+    json_array_foreach(requests, i, request) {
+        const char *p = mock_request_string(request, "path");
+        const char *q = mock_request_string(request, "query");
+        if (p != NULL && strcmp(p, "/integrations") == 0)
+            json_array_append_new(queries, json_string(q != NULL ? q : ""));
+    }
+    json_decref(requests);
+    return queries;
+}

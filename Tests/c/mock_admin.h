@@ -53,4 +53,37 @@ const char *mock_request_header(json_t *request, const char *name);
    NULL. Borrowed from `request`. */
 const char *mock_request_string(json_t *request, const char *field);
 
+/* Any admin request (METHOD PATH [BODY]) without printing anything: returns
+   the HTTP status (0 when no answer came) and, when `json_out` is not NULL,
+   the answer parsed as JSON (new reference, NULL if it is not JSON). */
+long mock_admin_json(const char *method, const char *path, const char *body, json_t **json_out);
+
+/* GET /_mock/stats: the server's connection and request counters
+   (connectionsOpened, connectionsOpen, maxConnectionsOpen, requestsInFlight,
+   maxRequestsInFlight) as a new reference, or NULL. `status_out` (may be
+   NULL) receives the HTTP status: 404 while the server has no such
+   endpoint. */
+json_t *mock_stats(long *status_out);
+
+/* DELETE /_mock/stats. Returns the HTTP status (0 when no answer came). */
+long mock_clear_stats(void);
+
+/* Decodes %XX escapes of `in` into `out` (at most `size` - 1 bytes, then
+   NUL). Returns 0, or -1 for a malformed escape or when `out` is too
+   small. */
+int mock_percent_decode(const char *in, char *out, size_t size);
+
+/* How many recorded requests are GET /integrations/<selector>, comparing
+   the percent-decoded path (so any valid encoding of the selector counts),
+   or -1 when the log cannot be read. */
+int mock_selector_count(const char *selector);
+
+/* How many recorded requests went to the list route (path exactly
+   "/integrations"), or -1 when the log cannot be read. */
+int mock_list_count(void);
+
+/* The raw query strings of the recorded requests to the list route, in
+   arrival order, as a new JSON array of strings, or NULL. */
+json_t *mock_list_queries(void);
+
 #endif /* MEMBRANE_TESTS_MOCK_ADMIN_H */

@@ -11,6 +11,8 @@
 #   CC                the C compiler                   (default cc)
 #   MEMBRANE_TIME_SCALE  multiplies the timing tests' upper bounds in the
 #                     plain runs (default 1); the valgrind runs use 4 times it
+#   MEMBRANE_THREAD_LOOKUPS  lookups per thread in test_threads' plain run
+#                     (default 5000, 8 threads); the valgrind run uses 200
 #
 # Counting: every CHECK of every test program's plain run; one check per
 # valgrind run (clean: exit 0, no errors, no definitely-lost bytes, and all of
@@ -26,7 +28,7 @@ CC=${CC:-cc}
 OUT=.build-ctest
 FIXTURES=examples/fixtures/integrations.json
 TOKEN=mock-token
-PROGRAMS="test_api test_lookup test_errors test_threads test_faults test_cancel"
+PROGRAMS="test_api test_lookup test_errors test_threads test_faults test_cancel test_batch test_listing"
 # test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).
 LOG_DIR=.build/test-logs
 
@@ -164,6 +166,7 @@ TIME_SCALE=${MEMBRANE_TIME_SCALE:-1}
 for p in $built; do
     run_program "$p" "$OUT/$p" timeout 600 \
         env MEMBRANE_TIME_SCALE="$TIME_SCALE" MEMBRANE_FAULT_MATRIX="$LOG_DIR/fault-matrix-c.txt" \
+        MEMBRANE_THREAD_LOOKUPS="${MEMBRANE_THREAD_LOOKUPS:-5000}" \
         "$OUT/$p"
     if [ "$RUN_FAILED" -lt 0 ]; then
         fail "$p: no summary line (exit $RUN_STATUS)"
@@ -191,6 +194,7 @@ if [ "$USE_VALGRIND" != 0 ]; then
             run_program "$p (valgrind)" "$OUT/$p.valgrind" timeout 1800 \
                 env MEMBRANE_TIME_SCALE=$((TIME_SCALE * 4)) \
                 MEMBRANE_FAULT_MATRIX="$LOG_DIR/fault-matrix-c.valgrind.txt" \
+                MEMBRANE_THREAD_LOOKUPS=200 \
                 valgrind --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite --log-file="$OUT/$p.valgrind.log" \
                 "$OUT/$p"
