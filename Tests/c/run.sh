@@ -28,7 +28,7 @@ CC=${CC:-cc}
 OUT=.build-ctest
 FIXTURES=examples/fixtures/integrations.json
 TOKEN=mock-token
-PROGRAMS="test_api test_lookup test_errors test_threads test_faults test_cancel test_batch test_listing"
+PROGRAMS="test_api test_lookup test_errors test_threads test_faults test_cancel test_batch test_listing test_logging"
 # test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).
 LOG_DIR=.build/test-logs
 
