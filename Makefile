@@ -20,7 +20,9 @@ EXAMPLES_DIR := .build/examples
 MEMBRANE_GET := $(EXAMPLES_DIR)/membrane-get
 FIXTURES     := examples/fixtures/integrations.json
 
-DEB_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config valgrind nginx-light openssl cmake
+# What building needs, and what only the tests need on top.
+BUILD_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config
+TEST_PACKAGES  := valgrind nginx-light openssl cmake
 
 # make install PREFIX=/usr/local DESTDIR=
 PREFIX       ?= /usr/local
@@ -41,14 +43,23 @@ export MEMBRANE_LIBRARY := $(CURDIR)/$(LIBRARY)
 export MEMBRANE_MOCK    := $(CURDIR)/$(MOCK)
 export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
-.PHONY: all build library mock examples deps install uninstall test test-swift test-c test-python test-shape test-tsan fuzz demo clean
+.PHONY: all build library mock examples deps test-deps apt-packages install uninstall test test-swift test-c test-python test-shape test-tsan fuzz demo clean
 
 all: build
 
 build: library mock examples
 
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(BUILD_PACKAGES)"
+
+# Everything at once, so a fresh machine needs one apt-get update.
+test-deps:
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(BUILD_PACKAGES) $(TEST_PACKAGES)"
+	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install -q pytest
+
+# Installs the Debian packages in PACKAGES that are missing (as root), or says which.
+apt-packages:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing $$missing"; \
@@ -57,7 +68,6 @@ deps:
 	    echo "missing system packages:" $$missing "(run make as root, or apt-get install them)"; exit 1; \
 	  fi; \
 	fi
-	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install -q pytest
 
 # The C library: the Swift runtime inside, SONAME libmembrane.so.0 (see Package.swift).
 library: deps
@@ -69,10 +79,12 @@ mock: deps
 
 examples: library
 	@mkdir -p $(EXAMPLES_DIR)
-	$(CC) -std=c99 -Wall -Wextra -Werror -IInclude examples/c/membrane-get.c \
-	  -L$(RELEASE_DIR) -lmembrane -ljansson -Wl,-rpath,$(CURDIR)/$(RELEASE_DIR) -o $(MEMBRANE_GET)
+	for example in membrane-get membrane-status; do \
+	  $(CC) -std=c99 -Wall -Wextra -Werror -IInclude examples/c/$$example.c -L$(RELEASE_DIR) -lmembrane \
+	    -ljansson -Wl,-rpath,$(CURDIR)/$(RELEASE_DIR) -o $(EXAMPLES_DIR)/$$example || exit 1; \
+	done
 
-test: build
+test: test-deps build
 	bash Tests/run-all.sh
 
 test-swift: mock
@@ -103,7 +115,9 @@ fuzz: deps
 	$(FUZZ_DIR)/fuzz-response -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	  -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus Tests/fuzz/corpus
 
-install: library
+# Installs what `make` built: build as yourself, then `sudo make install`.
+install:
+	@test -f $(LIBRARY) || { echo "make install: no $(LIBRARY): run 'make' first" >&2; exit 1; }
 	install -d $(LIBDIR) $(INCLUDEDIR) $(PKGCONFIGDIR) $(CMAKEDIR)
 	install -m 0755 $(LIBRARY) $(LIBDIR)/libmembrane.so.$(VERSION)
 	ln -sfn libmembrane.so.$(VERSION) $(LIBDIR)/libmembrane.so.$(MAJOR)
@@ -115,12 +129,16 @@ install: library
 	done
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
-# Removes exactly what install wrote, and the two folders that are ours. In a
-# DESTDIR tree, the folders left empty go too, so the tree ends as it began.
+# Removes exactly what install wrote and the folder that is ours. In a DESTDIR
+# tree, the folders install made are removed when left empty (and no others),
+# so the tree ends as it began.
 uninstall:
 	rm -f $(INSTALLED)
 	-rmdir $(CMAKEDIR) 2>/dev/null
-	@if [ -n "$(DESTDIR)" ] && [ -d "$(DESTDIR)" ]; then find "$(DESTDIR)" -mindepth 1 -depth -type d -empty -delete; fi
+	@if [ -n "$(DESTDIR)" ] && [ -d "$(DESTDIR)" ]; then \
+	  cd "$(DESTDIR)" && rmdir -p --ignore-fail-on-non-empty \
+	    .$(PREFIX)/lib/cmake .$(PREFIX)/lib/pkgconfig .$(PREFIX)/include 2>/dev/null || true; \
+	fi
 
 demo: build
 	bash examples/demo.sh
