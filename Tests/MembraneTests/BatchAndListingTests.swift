@@ -78,6 +78,18 @@ struct ListingTests {
         #expect(error?.message.contains("\"same\"") == true, "\(String(describing: error))")
     }
 
+    @Test("a cursor that echoes the token is redacted in the error")
+    func cursorEchoingToken() async throws {
+        try await MockServer.addFault(["match": "", "status": 200, "times": 2,
+                                       "json": ["items": [] as [Any], "cursor": "x-\(MockServer.token)"] as [String: Any]])
+        let client = try MockServer.client()
+        var error: MembraneError?
+        do { _ = try client.allIntegrations(query: [("search", "echo-cursor")]) } catch let failure { error = failure }
+        #expect(error?.code == .protocolError)
+        #expect(error?.message.contains(MockServer.token) == false)
+        #expect(error?.message.contains("[redacted]") == true, "\(String(describing: error))")
+    }
+
     @Test("the page cap stops the walk")
     func pageCap() throws {
         let client = try MockServer.client()

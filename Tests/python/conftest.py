@@ -3,7 +3,7 @@
 Environment:
     MEMBRANE_MOCK     the membrane-mock binary (default <repo>/.build/debug/membrane-mock)
     MEMBRANE_LIBRARY  libmembrane.so to test (default <repo>/.build/release/libmembrane.so,
-                      then the system's), as in examples/python/membrane.py
+                      then the system's), as in examples/python/membrane/__init__.py
 """
 
 from __future__ import annotations
@@ -173,6 +173,14 @@ class MockServer:
         self.clear_faults()
         self.clear_requests()
 
+    def stats(self) -> Dict[str, int]:
+        """GET /_mock/stats (on a connection closed afterwards, as every admin call)."""
+        return self._admin("GET", "/_mock/stats")
+
+    def reset_stats(self) -> Dict[str, int]:
+        """DELETE /_mock/stats: a new measurement; the counters from just before."""
+        return self._admin("DELETE", "/_mock/stats")
+
 
 def _mock_binary() -> Path:
     return Path(os.environ.get("MEMBRANE_MOCK") or REPO / ".build" / "debug" / "membrane-mock")
@@ -227,6 +235,12 @@ def running_mock(token: str = TOKEN) -> Iterator[MockServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "package: installs the library and the Python package into temporary "
+        "folders (make install, venv, pip); part of the normal run, -m 'not package' skips it")
 
 
 @pytest.fixture(scope="session")

@@ -87,3 +87,40 @@ def test_threads_run_in_parallel(mock: MockServer) -> None:
         elapsed = time.monotonic() - began
     assert errors == []
     assert elapsed < 2.0, f"4 x 700 ms lookups took {elapsed:.2f}s: serialised?"
+
+
+def test_eight_threads_five_thousand_lookups_each(mock: MockServer) -> None:
+    """8 Python threads x 5,000 lookups through one client: no error, every request made."""
+    threads_count, per_thread = 8, 5000
+    errors: List[str] = []
+    found = [0] * threads_count
+    start = threading.Barrier(threads_count)
+    with membrane.Client(mock.url, TOKEN, timeout_ms=30_000) as client:
+
+        def work(index: int) -> None:
+            start.wait()
+            count = 0
+            for i in range(per_thread):
+                selector = SELECTORS[(index + i) % 2]  # hubspot / salesforce
+                try:
+                    if client.integration(selector)["key"] == selector:
+                        count += 1
+                except BaseException as e:  # pragma: no cover - reported below
+                    errors.append(f"{selector}: {e!r}")
+            found[index] = count
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(threads_count)]
+        began = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        elapsed = time.monotonic() - began
+        assert not any(t.is_alive() for t in threads), "lookups hung"
+    assert errors == [], errors[:10]
+    assert found == [per_thread] * threads_count
+    stats = mock.stats()
+    assert stats["requestsInFlight"] == 0
+    assert len(mock.requests()) == threads_count * per_thread
+    print(f"{threads_count * per_thread} lookups on {threads_count} threads in {elapsed:.2f}s "
+          f"({threads_count * per_thread / elapsed:.0f}/s)")

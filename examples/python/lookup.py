@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Look up one Membrane integration and print it as JSON.
 
-The Python twin of examples/c/lookup.c:
+The Python twin of examples/c/membrane-get.c (it imports the membrane package next to it):
 
     MEMBRANE_TOKEN=... python3 lookup.py [--include-secrets] [--api-url URL] SELECTOR
 """

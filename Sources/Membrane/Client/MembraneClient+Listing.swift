@@ -31,24 +31,29 @@ extension MembraneClient {
     /// or more than the client's page cap (default 1000), ends the call with
     /// `.protocolError`.
     public func allIntegrations(query: [(name: String, value: String)] = []) throws(MembraneError) -> [Integration] {
-        let maximumPages = settings.withLock { $0.maximumPages }
+        let (maximumPages, token) = settings.withLock { ($0.maximumPages, $0.token.value) }
         let base = query.filter { $0.name != "cursor" }
         var cursor = query.last { $0.name == "cursor" }?.value
         var seen: Set<String> = []
         var items: [Integration] = []
-        for pageNumber in 1... {
-            let page = try integrationsPage(query: base + (cursor.map { [("cursor", $0)] } ?? []))
-            items += page.items
-            guard let next = page.cursor else { return items }
-            guard seen.insert(next).inserted else {
-                throw MembraneError(code: .protocolError, httpStatus: 200,
-                                    message: "the API returned cursor \"\(next)\" a second time; stopping rather than looping")
+        do throws(MembraneError) {
+            for pageNumber in 1... {
+                let page = try integrationsPage(query: base + (cursor.map { [("cursor", $0)] } ?? []))
+                items += page.items
+                guard let next = page.cursor else { break }
+                guard seen.insert(next).inserted else {
+                    throw MembraneError(code: .protocolError, httpStatus: 200,
+                                        message: "the API returned cursor \"\(next)\" a second time; stopping rather than looping")
+                }
+                guard pageNumber < maximumPages else {
+                    throw MembraneError(code: .protocolError, httpStatus: 200,
+                                        message: "more than \(maximumPages) pages; stopping (raise the page cap to read further)")
+                }
+                cursor = next
             }
-            guard pageNumber < maximumPages else {
-                throw MembraneError(code: .protocolError, httpStatus: 200,
-                                    message: "more than \(maximumPages) pages; stopping (raise the page cap to read further)")
-            }
-            cursor = next
+        } catch {
+            // The cursor is the server's text: it gets the same hygiene as any error.
+            throw error.sanitized(hiding: token)
         }
         return items
     }
