@@ -5,6 +5,8 @@
 #   make test     the whole test suite (Swift, C under valgrind, Python, TLS against
 #                 nginx, ThreadSanitizer, 30 s of fuzzing, library shape)
 #   make fuzz     fuzz the response-to-model path (FUZZ_SECONDS, default 300)
+#   make bench    benchmarks against the alternatives (~1.5 min) -> .build/bench/results.md;
+#                 never part of make test
 #
 # On a fresh Debian machine with Swift, run as root, it installs the system
 # packages it needs (after one apt-get update) and pytest from PyPI.
@@ -43,7 +45,7 @@ export MEMBRANE_LIBRARY := $(CURDIR)/$(LIBRARY)
 export MEMBRANE_MOCK    := $(CURDIR)/$(MOCK)
 export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
-.PHONY: all build library mock examples deps test-deps apt-packages install uninstall test test-swift test-c test-python test-shape test-tsan fuzz demo clean
+.PHONY: all build library mock examples deps test-deps apt-packages install uninstall bench test test-swift test-c test-python test-shape test-tsan fuzz demo clean
 
 all: build
 
@@ -139,6 +141,9 @@ uninstall:
 	  cd "$(DESTDIR)" && rmdir -p --ignore-fail-on-non-empty \
 	    .$(PREFIX)/lib/cmake .$(PREFIX)/lib/pkgconfig .$(PREFIX)/include 2>/dev/null || true; \
 	fi
+
+bench: build
+	bash bench/run.sh
 
 demo: build
 	bash examples/demo.sh

@@ -1,0 +1,345 @@
+"""Turns the raw results of bench/run.sh into one markdown table set.
+
+    python3 bench/report.py --raw DIR --out FILE --library PATH --library-version V
+                            --body-bytes N [--nginx PATH] [--node PATH] [--cc PATH]
+
+Reads DIR/{nginx,mock}-{a..e}.json, batch.json, threads.json, memory.json;
+prints the markdown and writes it to FILE. Each target is checked and said
+to be met or not; nothing here fails the run (benchmarks are reports, not
+assertions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+ROWS = [
+    ("a", "libmembrane from C (`membrane_integration_get` + `json_decref`)", "bench/bench_membrane.c"),
+    ("b", "hand-written libcurl + jansson loop, one reused easy handle (the floor)", "bench/bench_curl.c"),
+    ("c", "libmembrane from Python (`examples/python/membrane`, `client.integration()` → dict)",
+     "bench/bench_python.py"),
+    ("d", "Python `requests.Session` + `resp.json()`", "bench/bench_python.py"),
+    ("e", "Node v20 built-in `fetch` + `.json()` (keep-alive)", "bench/bench_fetch.mjs"),
+]
+SERVERS = [("nginx", "nginx (static files, keep-alive)"), ("mock", "membrane-mock (stand-in server)")]
+
+
+def run(*cmd: str) -> str:
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    text = (result.stdout or result.stderr).strip()
+    return text.splitlines()[0] if text else "?"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def load_now() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def load(raw: Path, name: str) -> Optional[Any]:
+    path = raw / f"{name}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def yes(ok: bool) -> str:
+    return "**yes**" if ok else "**no**"
+
+
+def us(row: Optional[Dict[str, Any]]) -> str:
+    if not row:
+        return "n/a"
+    reps = row["reps_us"]
+    return f"{row['median_us']:.1f} ({min(reps):.1f}–{max(reps):.1f})"
+
+
+def cpu(row: Optional[Dict[str, Any]]) -> str:
+    if not row or "median_cpu_us" not in row:
+        return "n/a"
+    return f"{row['median_cpu_us']:.1f}"
+
+
+def ratio(x: Optional[Dict[str, Any]], y: Optional[Dict[str, Any]], field: str = "median_us") -> Optional[float]:
+    if not x or not y or not y.get(field) or field not in x:
+        return None
+    return x[field] / y[field]
+
+
+def paired(x: Optional[Dict[str, Any]], y: Optional[Dict[str, Any]], field: str) -> str:
+    """Median (min–max) of the per-round ratios x[r] / y[r]."""
+    if not x or not y or not x.get(field) or len(x[field]) != len(y.get(field, [])):
+        return "n/a"
+    ratios = [a / b for a, b in zip(x[field], y[field]) if b]
+    if not ratios:
+        return "n/a"
+    return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def fmt_ratio(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--raw", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--library", required=True, type=Path)
+    parser.add_argument("--library-version", default="?")
+    parser.add_argument("--body-bytes", default="?")
+    parser.add_argument("--nginx", default="nginx")
+    parser.add_argument("--node", default="node")
+    parser.add_argument("--cc", default="cc")
+    parser.add_argument("--load-before", default="?", help="/proc/loadavg's first three fields at the start")
+    parser.add_argument("--seconds", default="?", help="how long the run took so far")
+    args = parser.parse_args()
+    raw: Path = args.raw
+
+    rows = {s: {k: load(raw, f"{s}-{k}") for k, _, _ in ROWS} for s, _ in SERVERS}
+    batch = load(raw, "batch")
+    threads = load(raw, "threads")
+    memory = load(raw, "memory")
+    try:
+        requests_version = __import__("requests").__version__
+    except ImportError:
+        requests_version = "?"
+
+    reps = os.environ.get("BENCH_REPS", "15")
+    rep_seconds = os.environ.get("BENCH_REP_SECONDS", "0.2")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    size = args.library.stat().st_size if args.library.exists() else 0
+    targets: List[tuple] = []  # (what, target, value, met)
+    out: List[str] = []
+    w = out.append
+
+    w("# libmembrane benchmarks")
+    w("")
+    w(f"`bash bench/run.sh` (`make bench`), {now}.")
+    w("")
+    w("| machine | |")
+    w("|---|---|")
+    w(f"| `nproc` | {run('nproc')} |")
+    w(f"| CPU | {cpu_model()} |")
+    w(f"| kernel | {run('uname', '-srm')} |")
+    w(f"| date | {now} |")
+    w(f"| libmembrane | {args.library_version} (`{args.library}`, release build) |")
+    w(f"| libcurl, jansson | {run('curl-config', '--version')}, jansson "
+      f"{run('pkg-config', '--modversion', 'jansson')} |")
+    w(f"| Python, requests | {platform.python_version()}, {requests_version} |")
+    w(f"| Node | {run(args.node, '--version')} |")
+    w(f"| nginx | {run(args.nginx, '-v').replace('nginx version: ', '')} |")
+    w(f"| C compiler | {run(args.cc, '--version')} (`-O2`) |")
+    w(f"| load average (1, 5, 15 min) | {args.load_before} at the start, {load_now()} at the end "
+      f"(the run took {args.seconds} s) |")
+    w("")
+    try:
+        busy = max(float(args.load_before.split()[0]), float(load_now().split()[0])) > float(run("nproc"))
+    except (ValueError, IndexError):
+        busy = False
+    if busy:
+        w("> The machine was busy with other work during this run (a load average above the number of "
+          "cores). Absolute times are pessimistic and noisy; the ratios (every row shares the same "
+          "rounds), the CPU columns and the instruction counts are the steadier figures.")
+        w("")
+
+    # -- single lookups ------------------------------------------------------
+    w("## One lookup, in a loop")
+    w("")
+    w(f"`GET /integrations/hubspot?includeSecrets=false` ({args.body_bytes}-byte JSON body), over one "
+      "kept-alive connection, on 127.0.0.1. Each row is one process that warms up, then runs one "
+      f"repetition of N lookups (N chosen so it takes about {rep_seconds} s) in each of {reps} rounds; "
+      "a round runs every row, one at a time, so the rows share whatever else the machine is doing. "
+      "**µs**: median wall-clock microseconds per lookup over the rounds (min–max of the rounds). "
+      "**CPU µs**: the client process's own CPU time (all its threads) per lookup, median; the wall "
+      "time adds the server's work and any wait for a core. nginx serves the same bytes as static "
+      "files, so its columns show the client's cost; the stand-in server is a debug build and "
+      "dominates its columns.")
+    w("")
+    w("| row | client | nginx µs | nginx CPU µs | membrane-mock µs | membrane-mock CPU µs | N (nginx, mock) |")
+    w("|---|---|---:|---:|---:|---:|---|")
+    for key, label, source in ROWS:
+        cells = []
+        for s, _ in SERVERS:
+            cells += [us(rows[s][key]), cpu(rows[s][key])]
+        ns = ", ".join(str(rows[s][key]["n"]) if rows[s][key] else "n/a" for s, _ in SERVERS)
+        w(f"| ({key}) | {label} [`{source}`] | " + " | ".join(cells) + f" | {ns} |")
+    w("")
+    w("Ratios: of the medians above. **paired**: the median over rounds of the ratio within each round "
+      "(both rows measured moments apart), with its range; steadier when the machine's load changes.")
+    w("")
+    w("| ratio | meaning | target | nginx µs | met | nginx µs, paired (min–max) | nginx CPU µs | membrane-mock µs |")
+    w("|---|---|---|---:|---|---:|---:|---:|")
+    specs = [
+        ("(a)/(b)", "libmembrane's cost over the hand-written floor", "≤ 1.10", "a", "b", lambda v: v <= 1.10),
+        ("(d)/(c)", "Python: requests over libmembrane", "≥ 3", "d", "c", lambda v: v >= 3),
+        ("(e)/(a)", "Node fetch over libmembrane from C", "≥ 2", "e", "a", lambda v: v >= 2),
+    ]
+    for name, meaning, target, x, y, check in specs:
+        vn = ratio(rows["nginx"][x], rows["nginx"][y])
+        vc = ratio(rows["nginx"][x], rows["nginx"][y], "median_cpu_us")
+        vm = ratio(rows["mock"][x], rows["mock"][y])
+        met = vn is not None and check(vn)
+        w(f"| {name} | {meaning} | {target} | {fmt_ratio(vn)} | {yes(met)} | "
+          f"{paired(rows['nginx'][x], rows['nginx'][y], 'reps_us')} | {fmt_ratio(vc)} | {fmt_ratio(vm)} |")
+        targets.append((f"{name}, wall time against nginx", target, fmt_ratio(vn), met))
+    w("")
+    ia, ib = load(raw, "instructions-a"), load(raw, "instructions-b")
+    if ia and ib and ia.get("instructions") and ib.get("instructions"):
+        per_a = ia["instructions"] / ia["lookups"]
+        per_b = ib["instructions"] / ib["lookups"]
+        w(f"Instructions per lookup under callgrind (deterministic; {ia['lookups']} lookups against nginx, "
+          "inside the benchmark's `lookup` function, first connection included): "
+          f"(a) libmembrane **{per_a:,.0f}**, (b) the floor **{per_b:,.0f}**: (a)/(b) = "
+          f"**{per_a / per_b:.2f}**. The kernel's share (syscalls, loopback TCP) is not counted here.")
+        w("")
+    # -- batch ---------------------------------------------------------------
+    w("## Batch: 100 distinct selectors, every request delayed 20 ms")
+    w("")
+    if batch:
+        w(f"Against membrane-mock with the fault `{{\"delayMs\": {batch['delay_ms']}, \"times\": 0}}` "
+          f"(cleared afterwards). {batch['valid']} selectors are the fixtures' ids, uuids and keys "
+          f"(found); {batch['selectors'] - batch['valid']} are unknown (404), each still one delayed "
+          "request. Clients warmed up (connections open) before the fault is set. "
+          "\"requests\" is what the server's request log saw per call. "
+          "Floor at parallelism P: ⌈100 / P⌉ × 20 ms.")
+        w("")
+        w("| how | parallel | median ms (min–max) | requests per call | found / 404 / other | "
+          "floor ms | target ≤ 250 ms | met |")
+        w("|---|---:|---:|---|---|---:|---|---|")
+        for r in batch["rows"]:
+            p = r["parallel"]
+            floor = -(-batch["selectors"] // p) * batch["delay_ms"]
+            reqs = sorted(set(r["requests_per_call"]))
+            is_many = r["name"].startswith("membrane_integrations_get_many")
+            met = r["median_ms"] <= 250
+            w(f"| {r['name']} | {p} | {r['median_ms']:.1f} ({min(r['reps_ms']):.1f}–{max(r['reps_ms']):.1f}) | "
+              f"{', '.join(map(str, reqs))} | {r['ok']} / {r['not_found']} / {r['other_errors']} | {floor} | "
+              f"{'≤ 250 ms' if is_many else '(baseline)'} | {yes(met) if is_many else '—'} |")
+            if is_many:
+                targets.append((f"batch of 100 with get_many, MAX_PARALLEL {p}"
+                                + (" (default)" if "default" in r["name"] else ""),
+                                "≤ 250 ms", f"{r['median_ms']:.1f} ms", met))
+        seq = batch["rows"][0]["median_ms"]
+        w("")
+        w("Speed-up over the sequential loop: " + ", ".join(
+            f"P={r['parallel']} ×{seq / r['median_ms']:.1f}" for r in batch["rows"][1:] if r["median_ms"]) + ".")
+    else:
+        w("(no result)")
+    w("")
+
+    # -- threads ---------------------------------------------------------------
+    w("## Threads sharing one client (against nginx)")
+    w("")
+    if threads:
+        w(f"{len(threads['threads'][0]['reps_per_s'])} rounds; in each, every thread count runs once with the library (T threads sharing one "
+          "fresh client) and once with the floor (T threads, each with its own libcurl easy handle, "
+          f"as `bench_curl.c`); every thread warms up, then {os.environ.get('BENCH_THREAD_SECONDS', '0.4')} s "
+          "of lookups of \"hubspot\" from all threads. Median lookups per second over the rounds "
+          f"(min–max). The machine has {run('nproc')} cores, shared by the client threads, nginx's one "
+          "worker and anything else running; the floor shows how far this machine lets lookups scale at all.")
+        w("")
+        w("| threads | libmembrane lookups/s | vs 1 thread | floor lookups/s | vs 1 thread |")
+        w("|---:|---:|---:|---:|---:|")
+        lib = {t["threads"]: t for t in threads["threads"]}
+        flo = {t["threads"]: t for t in threads.get("floor", [])}
+
+        def cell(series: Dict[int, Any], count: int) -> Tuple[str, str]:
+            t = series.get(count)
+            if not t:
+                return "n/a", "n/a"
+            base = series.get(1)
+            rel = f"{t['median_per_s'] / base['median_per_s']:.2f}" if base else "n/a"
+            return (f"{t['median_per_s']:,.0f} ({min(t['reps_per_s']):,.0f}–{max(t['reps_per_s']):,.0f})", rel)
+
+        for count in sorted(lib):
+            w(f"| {count} | {' | '.join(cell(lib, count))} | {' | '.join(cell(flo, count))} |")
+        r21 = lib[2]["median_per_s"] / lib[1]["median_per_s"] if 1 in lib and 2 in lib else None
+        f21 = flo[2]["median_per_s"] / flo[1]["median_per_s"] if 1 in flo and 2 in flo else None
+        met = r21 is not None and r21 >= 1.6
+        w("")
+        pl = paired({"r": lib[2]["reps_per_s"]}, {"r": lib[1]["reps_per_s"]}, "r") if 1 in lib and 2 in lib else "n/a"
+        pf = paired({"r": flo[2]["reps_per_s"]}, {"r": flo[1]["reps_per_s"]}, "r") if 1 in flo and 2 in flo else "n/a"
+        w(f"2 threads / 1 thread: libmembrane **{fmt_ratio(r21)}** (target ≥ 1.6: {yes(met)}); "
+          f"the floor {fmt_ratio(f21)}. Paired within each round: libmembrane {pl}, the floor {pf}.")
+        targets.append(("threads: 2 threads / 1 thread, one client (nginx)", "≥ 1.6", fmt_ratio(r21), met))
+    else:
+        w("(no result)")
+    w("")
+
+    # -- memory ---------------------------------------------------------------
+    w("## Memory in one process (against nginx)")
+    w("")
+    if memory:
+        points = memory["checkpoints"]
+        w("One client, lookups of \"hubspot\" in a loop, each result released. VmHWM is the peak "
+          "resident set (`/proc/self/status`), VmRSS the current one; ru_maxrss from getrusage.")
+        w("")
+        w("| after lookups | VmHWM KiB | VmRSS KiB | ru_maxrss KiB |")
+        w("|---:|---:|---:|---:|")
+        for p in points:
+            w(f"| {p['lookups']:,} | {p['vmhwm_kb']:,} | {p['vmrss_kb']:,} | {p['maxrss_kb']:,} |")
+        first = next((p for p in points if p["lookups"] == 1000), None)
+        last = points[-1]
+        if first:
+            growth = last["vmhwm_kb"] - first["vmhwm_kb"]
+            met = growth * 1024 < 2_000_000
+            w("")
+            w(f"Peak RSS growth from 1,000 to {last['lookups']:,} lookups: **{growth:,} KiB** "
+              f"({growth * 1024 / 1e6:.2f} MB; target < 2 MB: {yes(met)}).")
+            targets.append((f"memory: peak RSS growth, 1,000 → {last['lookups']:,} lookups", "< 2 MB",
+                            f"{growth:,} KiB", met))
+    else:
+        w("(no result)")
+    w("")
+
+    # -- size -------------------------------------------------------------------
+    w("## Library size")
+    w("")
+    met = 0 < size < 12_000_000
+    w(f"`{args.library}`: {size:,} bytes ({size / 1e6:.2f} MB, {size / 2**20:.2f} MiB); "
+      f"target < 12 MB: {yes(met)}.")
+    targets.append(("size of libmembrane.so", "< 12 MB", f"{size / 1e6:.2f} MB", met))
+    w("")
+
+    # -- summary ------------------------------------------------------------------
+    w("## Targets")
+    w("")
+    w("| target | goal | measured | met |")
+    w("|---|---|---:|---|")
+    for what, goal, value, ok in targets:
+        w(f"| {what} | {goal} | {value} | {yes(ok)} |")
+    w("")
+
+    text = "\n".join(out)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

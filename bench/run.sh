@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# make bench: one run of every benchmark against the same local servers, a
+# table on stdout and in .build/bench/results.md (see bench/README.md).
+#
+# Needs what `make build` makes (.build/release/libmembrane.so,
+# .build/debug/membrane-mock), cc, nginx, python3 with requests, node >= 18.
+# Only 127.0.0.1 is used. Knobs (environment): BENCH_REPS (15 interleaved
+# rounds), BENCH_REP_SECONDS (0.2), BENCH_WARMUP_SECONDS (0.3),
+# BENCH_THREAD_SECONDS (0.4), BENCH_THREAD_REPS (9), BENCH_CALLGRIND_LOOKUPS (300),
+# BENCH_MEMORY_LOOKUPS (100000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+LIB_DIR=.build/release
+LIBRARY=$LIB_DIR/libmembrane.so
+MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
+FIXTURES=examples/fixtures/integrations.json
+TOKEN=mock-token
+OUT=.build/bench
+RAW=$OUT/raw
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+PYTHON=${PYTHON:-python3}
+NODE=${NODE:-node}
+CC=${CC:-cc}
+export MEMBRANE_LIBRARY=$ROOT/$LIBRARY
+export BENCH_REPS=${BENCH_REPS:-15} BENCH_REP_SECONDS=${BENCH_REP_SECONDS:-0.2}
+export BENCH_WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-0.3} BENCH_THREAD_SECONDS=${BENCH_THREAD_SECONDS:-0.4}
+BENCH_CALLGRIND_LOOKUPS=${BENCH_CALLGRIND_LOOKUPS:-300}
+export BENCH_THREAD_REPS=${BENCH_THREAD_REPS:-9}
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+for f in "$LIBRARY" "$LIB_DIR/libmembrane.so.0" "$MOCK"; do
+  [ -e "$f" ] || { echo "bench: $f is missing: run 'make build' first" >&2; exit 1; }
+done
+[ -x "$NGINX" ] || { echo "bench: nginx not found (apt-get install nginx-light)" >&2; exit 1; }
+"$PYTHON" -c 'import requests' || { echo "bench: python3 needs requests" >&2; exit 1; }
+"$NODE" -e 'if (typeof fetch !== "function") process.exit(1)' ||
+  { echo "bench: node with a built-in fetch (>= 18) is needed" >&2; exit 1; }
+
+step() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+# Runs one benchmark in the background and waits for it: bash runs a trap only
+# once a foreground command ends, but interrupts `wait` at once, so Ctrl-C or
+# a TERM stops the run (and the servers) promptly.
+run() {
+  "$@" &
+  STEP_PID=$!
+  wait "$STEP_PID"
+  STEP_PID=
+}
+
+mkdir -p "$RAW"
+rm -f "$RAW"/*.json "$OUT/results.md"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/membrane-bench.XXXXXX")
+MOCK_PID=
+NGINX_PID=
+STEP_PID=
+cleanup() {
+  set +e
+  if [ -n "$STEP_PID" ]; then kill "$STEP_PID" 2>/dev/null; wait "$STEP_PID" 2>/dev/null; fi
+  if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; fi
+  if [ -n "$MOCK_PID" ]; then kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- build the C benchmarks -------------------------------------------------
+step "compiling bench/*.c into $OUT"
+for name in bench_membrane bench_curl bench_threads bench_memory bench_batch; do
+  "$CC" -O2 -std=gnu99 -Wall -Wextra -I Include "bench/$name.c" -o "$OUT/$name" -pthread \
+    -L "$LIB_DIR" -lmembrane -ljansson -lcurl -Wl,-rpath,"$ROOT/$LIB_DIR"
+done
+USER_AGENT="libmembrane/$("$OUT/bench_membrane" --version)"
+
+# --- the stand-in server ------------------------------------------------------
+step "starting membrane-mock"
+"$MOCK" --port 0 --token "$TOKEN" --fixtures "$FIXTURES" --log-level error \
+  >"$TMP/mock.out" 2>"$TMP/mock.err" &
+MOCK_PID=$!
+line=
+for _ in $(seq 150); do
+  line=$(head -n 1 "$TMP/mock.out")
+  [ -n "$line" ] && break
+  kill -0 "$MOCK_PID" 2>/dev/null || { cat "$TMP/mock.err" >&2; echo "bench: membrane-mock exited" >&2; exit 1; }
+  sleep 0.1
+done
+MOCK_URL=${line##* }
+case "$MOCK_URL" in http://127.0.0.1:*) ;; *) echo "bench: membrane-mock said: $line" >&2; exit 1 ;; esac
+
+# --- nginx serving the fixtures as static files -------------------------------
+step "generating the static fixtures and starting nginx"
+# nginx's worker drops root for "nobody": the served tree must be world-readable.
+chmod 755 "$TMP"
+mkdir -p -m 755 "$TMP/www" "$TMP/logs"
+"$PYTHON" bench/serve_fixtures.py generate "$MOCK_URL" "$TOKEN" "$FIXTURES" "$TMP/www" >/dev/null
+NGINX_URL=
+for attempt in 1 2 3 4 5; do
+  port=$("$PYTHON" bench/serve_fixtures.py free-port)
+  cat >"$TMP/nginx.conf" <<CONF
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 100000;
+    keepalive_timeout 300s;
+    open_file_cache max=1000 inactive=300s;
+    client_body_temp_path $TMP/client_body;
+    proxy_temp_path $TMP/proxy;
+    fastcgi_temp_path $TMP/fastcgi;
+    uwsgi_temp_path $TMP/uwsgi;
+    scgi_temp_path $TMP/scgi;
+    types { }
+    default_type application/json;
+    server {
+        listen 127.0.0.1:$port;
+        root $TMP/www;
+        location /integrations/ { }
+    }
+}
+CONF
+  "$NGINX" -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/logs/error.log" -g 'daemon off;' \
+    2>>"$TMP/logs/stderr.log" &
+  NGINX_PID=$!
+  if BODY_BYTES=$("$PYTHON" bench/serve_fixtures.py wait-and-verify "$MOCK_URL" \
+       "http://127.0.0.1:$port" "$TOKEN" 10 2>>"$TMP/logs/verify.log"); then
+    NGINX_URL=http://127.0.0.1:$port
+    break
+  fi
+  kill "$NGINX_PID" 2>/dev/null || true
+  wait "$NGINX_PID" 2>/dev/null || true
+  NGINX_PID=
+done
+if [ -z "$NGINX_URL" ]; then
+  cat "$TMP/logs/"*.log >&2
+  echo "bench: nginx did not come up" >&2
+  exit 1
+fi
+
+# --- single lookups: rows (a) to (e), both servers, interleaved -------------------
+step "single lookups: rows (a)-(e) against nginx and membrane-mock, $BENCH_REPS interleaved rounds"
+run "$PYTHON" bench/driver.py --raw "$RAW" --bin "$OUT" --token "$TOKEN" --user-agent "$USER_AGENT" \
+  --python "$PYTHON" --node "$NODE" --rounds "$BENCH_REPS" \
+  --server "nginx=$NGINX_URL" --server "mock=$MOCK_URL"
+
+# --- batch against the stand-in server with a 20 ms delay ---------------------
+step "batch: 100 distinct selectors, 20 ms per request (membrane-mock)"
+run "$OUT/bench_batch" "$MOCK_URL" "$TOKEN" "$FIXTURES" 20 3 5 16 32 >"$RAW/batch.json"
+
+# --- instructions per lookup, (a) and (b), under callgrind (nginx) ----------------
+# Deterministic where the clocks above are not: the same count on a busy machine.
+if command -v valgrind >/dev/null; then
+  step "instructions per lookup: (a) and (b) under callgrind (nginx)"
+  for row in a b; do
+    if [ $row = a ]; then cmd=("$OUT/bench_membrane" "$NGINX_URL" "$TOKEN" hubspot)
+    else cmd=("$OUT/bench_curl" "$NGINX_URL" "$TOKEN" "$USER_AGENT" hubspot); fi
+    BENCH_COUNT=$BENCH_CALLGRIND_LOOKUPS run valgrind --tool=callgrind --toggle-collect=lookup \
+      --callgrind-out-file="$TMP/callgrind.$row" "${cmd[@]}" >/dev/null 2>"$TMP/callgrind.$row.log"
+    collected=$(sed -n 's/.*Collected : *\([0-9][0-9]*\).*/\1/p' "$TMP/callgrind.$row.log")
+    printf '{"lookups": %s, "instructions": %s}\n' "$BENCH_CALLGRIND_LOOKUPS" "${collected:-0}" \
+      >"$RAW/instructions-$row.json"
+  done
+else
+  step "valgrind not found: no instruction counts"
+fi
+
+# --- threads sharing one client (nginx) ---------------------------------------
+step "threads: 1, 2, 4 threads sharing one client, and the floor (nginx)"
+run "$OUT/bench_threads" "$NGINX_URL" "$TOKEN" "$USER_AGENT" "$BENCH_THREAD_SECONDS" "$BENCH_THREAD_REPS" 1 2 4 \
+  >"$RAW/threads.json"
+
+# --- memory in one process (nginx) --------------------------------------------
+step "memory: RSS over ${BENCH_MEMORY_LOOKUPS:-100000} lookups (nginx)"
+run "$OUT/bench_memory" "$NGINX_URL" "$TOKEN" "${BENCH_MEMORY_LOOKUPS:-100000}" >"$RAW/memory.json"
+
+# --- the table -----------------------------------------------------------------
+step "writing $OUT/results.md"
+"$PYTHON" bench/report.py --raw "$RAW" --out "$OUT/results.md" --library "$LIBRARY" \
+  --library-version "${USER_AGENT#libmembrane/}" --body-bytes "$BODY_BYTES" \
+  --nginx "$NGINX" --node "$NODE" --cc "$CC" --load-before "$LOAD_BEFORE" --seconds "$SECONDS"
