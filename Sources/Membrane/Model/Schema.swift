@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// The shape of the API's integration response, as the vendor's OpenAPI
 /// document defines it (`../shared/api/integration.schema.json`).
 ///
@@ -24,16 +30,25 @@ enum Schema: Sendable {
         case model(Schema)
     }
 
-    var required: [String] {
-        switch self {
-        case .integration: ["name"]
-        case .integrationPage: ["items"]
-        default: []
+    /// One known field: its name (also as a C string, made once, for
+    /// jansson's lookups), its type, and whether it must be present.
+    struct Field: @unchecked Sendable {
+        let name: String
+        let cName: UnsafePointer<CChar>
+        let type: FieldType
+        let isRequired: Bool
+
+        init(_ name: String, _ type: FieldType, required: Bool = false) {
+            self.name = name
+            self.type = type
+            isRequired = required
+            // Lives as long as the static tables that hold it: the process.
+            cName = UnsafePointer(strdup(name)!)
         }
     }
 
     /// The known fields, built once (validation runs on every lookup).
-    var fields: [(name: String, type: FieldType)] {
+    var fields: [Field] {
         switch self {
         case .integration: Schema.integrationFields
         case .connection: Schema.connectionFields
@@ -44,48 +59,52 @@ enum Schema: Sendable {
         }
     }
 
-    private static let integrationFields: [(name: String, type: FieldType)] = [
-                ("id", .string), ("name", .string), ("logoUri", .string), ("uuid", .string),
-                ("key", .string), ("description", .string), ("meta", .object), ("state", .string),
-                ("errors", .arrayOf(.errorData)), ("revision", .string),
-                ("createdAt", .string), ("updatedAt", .string), ("archivedAt", .string),
-                ("isDeactivated", .boolean), ("isReadOnly", .boolean), ("connectorId", .string),
-                ("connectorVersion", .string), ("oAuthCallbackUri", .string), ("parameters", .object),
-                ("hasMissingParameters", .boolean), ("hasDocumentation", .boolean),
-                ("hasOperations", .boolean), ("operationsCount", .number), ("hasData", .boolean),
-                ("dataCollectionsCount", .number), ("hasEvents", .boolean), ("eventsCount", .number),
-                ("hasGlobalWebhooks", .boolean), ("hasUdm", .boolean), ("isTest", .boolean),
-                ("externalAppId", .string), ("authType", .string),
-                ("optionsConfig", .mapOf(.optionsConfigEntry)),
-                ("connection", .model(.connection)), ("spec", .object), ("appUri", .string),
-                ("isConnected", .boolean),
-            ]
-    private static let connectionFields: [(name: String, type: FieldType)] = [
-                ("id", .string), ("name", .string), ("userId", .string), ("tenantId", .string),
-                ("type", .string), ("key", .string), ("isTest", .boolean), ("connected", .boolean),
-                ("disconnected", .boolean), ("isDefunct", .boolean), ("state", .string),
-                ("errors", .arrayOf(.errorData)), ("requestError", .model(.errorData)),
-                ("error", .model(.errorData)), ("integrationId", .string), ("connectorId", .string),
-                ("externalAppId", .string), ("connectorVersion", .string), ("authOptionKey", .string),
-                ("createdAt", .string), ("updatedAt", .string), ("lastActiveAt", .string),
-                ("nextCredentialsRefreshAt", .string), ("nextRetryTimestamp", .string),
-                ("retryAttempts", .number), ("canTest", .boolean), ("canRefreshCredentials", .boolean),
-                ("archivedAt", .string), ("isDeactivated", .boolean), ("meta", .object),
-                ("buildingAgentSessionId", .string), ("clientAction", .model(.clientAction)),
-            ]
-    private static let errorDataFields: [(name: String, type: FieldType)] = [
-                ("type", .string), ("key", .string), ("message", .string), ("data", .object),
-                ("stack", .object), ("causedByError", .model(.errorData)),
-                ("logs", .arrayOfObjects),
-            ]
-    private static let clientActionFields: [(name: String, type: FieldType)] = [
-                ("type", .string), ("description", .string), ("uiUrl", .string),
-                ("agentInstructions", .string), ("handoffAgentInstructions", .string),
-            ]
-    private static let integrationPageFields: [(name: String, type: FieldType)] = [
-        ("items", .arrayOf(.integration)), ("cursor", .string),
+    private static let integrationFields: [Field] = [
+        Field("name", .string, required: true),
+        Field("id", .string), Field("logoUri", .string), Field("uuid", .string), Field("key", .string),
+        Field("description", .string), Field("meta", .object), Field("state", .string),
+        Field("errors", .arrayOf(.errorData)), Field("revision", .string), Field("createdAt", .string),
+        Field("updatedAt", .string), Field("archivedAt", .string), Field("isDeactivated", .boolean),
+        Field("isReadOnly", .boolean), Field("connectorId", .string), Field("connectorVersion", .string),
+        Field("oAuthCallbackUri", .string), Field("parameters", .object),
+        Field("hasMissingParameters", .boolean), Field("hasDocumentation", .boolean),
+        Field("hasOperations", .boolean), Field("operationsCount", .number), Field("hasData", .boolean),
+        Field("dataCollectionsCount", .number), Field("hasEvents", .boolean), Field("eventsCount", .number),
+        Field("hasGlobalWebhooks", .boolean), Field("hasUdm", .boolean), Field("isTest", .boolean),
+        Field("externalAppId", .string), Field("authType", .string),
+        Field("optionsConfig", .mapOf(.optionsConfigEntry)), Field("connection", .model(.connection)),
+        Field("spec", .object), Field("appUri", .string), Field("isConnected", .boolean),
     ]
-    private static let optionsConfigEntryFields: [(name: String, type: FieldType)] = [
-        ("disabled", .boolean), ("parameters", .object),
+
+    private static let connectionFields: [Field] = [
+        Field("id", .string), Field("name", .string), Field("userId", .string), Field("tenantId", .string),
+        Field("type", .string), Field("key", .string), Field("isTest", .boolean), Field("connected", .boolean),
+        Field("disconnected", .boolean), Field("isDefunct", .boolean), Field("state", .string),
+        Field("errors", .arrayOf(.errorData)), Field("requestError", .model(.errorData)),
+        Field("error", .model(.errorData)), Field("integrationId", .string), Field("connectorId", .string),
+        Field("externalAppId", .string), Field("connectorVersion", .string), Field("authOptionKey", .string),
+        Field("createdAt", .string), Field("updatedAt", .string), Field("lastActiveAt", .string),
+        Field("nextCredentialsRefreshAt", .string), Field("nextRetryTimestamp", .string),
+        Field("retryAttempts", .number), Field("canTest", .boolean), Field("canRefreshCredentials", .boolean),
+        Field("archivedAt", .string), Field("isDeactivated", .boolean), Field("meta", .object),
+        Field("buildingAgentSessionId", .string), Field("clientAction", .model(.clientAction)),
+    ]
+
+    private static let errorDataFields: [Field] = [
+        Field("type", .string), Field("key", .string), Field("message", .string), Field("data", .object),
+        Field("stack", .object), Field("causedByError", .model(.errorData)), Field("logs", .arrayOfObjects),
+    ]
+
+    private static let clientActionFields: [Field] = [
+        Field("type", .string), Field("description", .string), Field("uiUrl", .string),
+        Field("agentInstructions", .string), Field("handoffAgentInstructions", .string),
+    ]
+
+    private static let integrationPageFields: [Field] = [
+        Field("items", .arrayOf(.integration), required: true), Field("cursor", .string),
+    ]
+
+    private static let optionsConfigEntryFields: [Field] = [
+        Field("disabled", .boolean), Field("parameters", .object),
     ]
 }

@@ -4,6 +4,8 @@ import CJansson
 ///
 /// The message names the first offending field by its path from the root,
 /// e.g. `field "connection.errors[0].type": expected string, got number`.
+/// This runs on every lookup, so the success path builds no strings: the
+/// path is put together only when there is a problem to report.
 enum SchemaValidation {
     /// Nesting deeper than this is refused rather than followed: a hostile
     /// `causedByError` chain must not exhaust the stack.
@@ -12,87 +14,117 @@ enum SchemaValidation {
     static func validate(_ value: UnsafeMutablePointer<json_t>, as schema: Schema) -> String? {
         let kind = JSONKind(of: value)
         guard kind == .object else {
-            return "expected a JSON object, got \(kind == .null ? "null" : kind.description)"
+            return "expected a JSON object, got \(kind)"
         }
-        return validateObject(value, as: schema, path: "", depth: 0)
+        do {
+            try validateObject(value, as: schema, depth: 0)
+            return nil
+        } catch {
+            return "field \"\(error.path)\": \(error.detail)"
+        }
+    }
+
+    /// What is wrong, and where: path components gathered innermost first
+    /// while the recursion unwinds.
+    private struct Problem: Error {
+        var reversedComponents: [String]
+        let detail: String
+
+        init(_ detail: String, at component: String? = nil) {
+            self.detail = detail
+            reversedComponents = component.map { [$0] } ?? []
+        }
+
+        func within(_ component: String) -> Problem {
+            var outer = self
+            outer.reversedComponents.append(component)
+            return outer
+        }
+
+        /// `connection.errors[0].type`: names joined by dots, indices attached.
+        var path: String {
+            var path = ""
+            for component in reversedComponents.reversed() {
+                if !path.isEmpty && !component.hasPrefix("[") { path += "." }
+                path += component
+            }
+            return path
+        }
     }
 
     private static func validateObject(_ object: UnsafeMutablePointer<json_t>, as schema: Schema,
-                                       path: String, depth: Int) -> String? {
+                                       depth: Int) throws(Problem) {
         guard depth < maximumDepth else {
-            return "field \"\(path)\": nested deeper than \(maximumDepth) levels"
+            throw Problem("nested deeper than \(maximumDepth) levels")
         }
-        for name in schema.required where member(object, name) == nil {
-            return "field \"\(join(path, name))\": required, missing"
-        }
-        for (name, type) in schema.fields {
-            guard let member = member(object, name) else { continue }
-            if let problem = validate(member, as: type, path: join(path, name), depth: depth + 1) {
-                return problem
+        for field in schema.fields {
+            guard let member = member(object, field.cName) else {
+                if field.isRequired { throw Problem("required, missing", at: field.name) }
+                continue
+            }
+            do {
+                try validate(member, as: field.type, depth: depth + 1)
+            } catch {
+                throw error.within(field.name)
             }
         }
-        return nil
     }
 
     private static func validate(_ value: UnsafeMutablePointer<json_t>, as type: Schema.FieldType,
-                                 path: String, depth: Int) -> String? {
+                                 depth: Int) throws(Problem) {
         let kind = JSONKind(of: value)
-        func mismatch(_ expected: String) -> String {
-            "field \"\(path)\": expected \(expected), got \(kind)"
+        func expect(_ expected: JSONKind) throws(Problem) {
+            if kind != expected { throw Problem("expected \(expected), got \(kind)") }
         }
         switch type {
-        case .string: return kind == .string ? nil : mismatch("string")
-        case .number: return kind == .number ? nil : mismatch("number")
-        case .boolean: return kind == .boolean ? nil : mismatch("boolean")
-        case .object: return kind == .object ? nil : mismatch("object")
+        case .string: try expect(.string)
+        case .number: try expect(.number)
+        case .boolean: try expect(.boolean)
+        case .object: try expect(.object)
         case .model(let schema):
-            guard kind == .object else { return mismatch("object") }
-            return validateObject(value, as: schema, path: path, depth: depth)
+            try expect(.object)
+            try validateObject(value, as: schema, depth: depth)
         case .arrayOfObjects:
-            guard kind == .array else { return mismatch("array") }
-            return validateElements(of: value, path: path) { element, elementPath in
-                JSONKind(of: element) == .object
-                    ? nil : "field \"\(elementPath)\": expected object, got \(JSONKind(of: element))"
+            try expect(.array)
+            try forEachElement(of: value) { element throws(Problem) in
+                try validate(element, as: .object, depth: depth + 1)
             }
         case .arrayOf(let schema):
-            guard kind == .array else { return mismatch("array") }
-            return validateElements(of: value, path: path) { element, elementPath in
-                validate(element, as: .model(schema), path: elementPath, depth: depth + 1)
+            try expect(.array)
+            try forEachElement(of: value) { element throws(Problem) in
+                try validate(element, as: .model(schema), depth: depth + 1)
             }
         case .mapOf(let schema):
-            guard kind == .object else { return mismatch("object") }
+            try expect(.object)
             var iterator = json_object_iter(value)
             while let current = iterator {
-                if let key = json_object_iter_key(current), let element = json_object_iter_value(current),
-                   let problem = validate(element, as: .model(schema),
-                                          path: join(path, String(cString: key)), depth: depth + 1) {
-                    return problem
+                if let key = json_object_iter_key(current), let element = json_object_iter_value(current) {
+                    do {
+                        try validate(element, as: .model(schema), depth: depth + 1)
+                    } catch {
+                        throw error.within(String(cString: key))
+                    }
                 }
                 iterator = json_object_iter_next(value, current)
             }
-            return nil
         }
     }
 
-    /// The first problem `check` finds among an array's elements.
-    private static func validateElements(
-        of array: UnsafeMutablePointer<json_t>, path: String,
-        _ check: (UnsafeMutablePointer<json_t>, String) -> String?
-    ) -> String? {
+    private static func forEachElement(of array: UnsafeMutablePointer<json_t>,
+                                       _ check: (UnsafeMutablePointer<json_t>) throws(Problem) -> Void) throws(Problem) {
         for index in 0..<json_array_size(array) {
             guard let element = json_array_get(array, index) else { continue }
-            if let problem = check(element, "\(path)[\(index)]") { return problem }
+            do {
+                try check(element)
+            } catch {
+                throw error.within("[\(index)]")
+            }
         }
-        return nil
     }
 
     /// A present, non-null member.
-    private static func member(_ object: UnsafeMutablePointer<json_t>, _ name: String) -> UnsafeMutablePointer<json_t>? {
+    private static func member(_ object: UnsafeMutablePointer<json_t>, _ name: UnsafePointer<CChar>) -> UnsafeMutablePointer<json_t>? {
         guard let value = json_object_get(object, name), value.pointee.type != JSON_NULL else { return nil }
         return value
-    }
-
-    private static func join(_ path: String, _ name: String) -> String {
-        path.isEmpty ? name : "\(path).\(name)"
     }
 }

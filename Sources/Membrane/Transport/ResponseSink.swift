@@ -29,7 +29,8 @@ final class ResponseSink {
     }
 
     /// Reads one header line ("Name: value\r\n" or a status line); `false`
-    /// aborts the transfer.
+    /// aborts the transfer. Runs for every header of every response, so it
+    /// compares bytes and makes strings only for the headers it keeps.
     func header(_ line: UnsafeRawBufferPointer) -> Bool {
         receivedAnything = true
         if line.starts(with: "HTTP/".utf8) {
@@ -40,23 +41,55 @@ final class ResponseSink {
             return true
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
-        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-        let value = String(decoding: line[(colon + 1)...], as: UTF8.self)
-            .trimmingWhitespace()
-        switch name {
-        case "content-type": contentType = value
-        case "location": location = value
-        case "retry-after": retryAfter = value
-        case "content-length":
-            guard let announced = Int(value) else { return true }
+        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
+        let value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
+        if Self.name(name, is: "content-length") {
+            guard let announced = Self.decimal(value) else { return true }
             guard announced <= limit else {
                 exceededLimit = true
                 return false
             }
             body.reserveCapacity(announced)
-        default: break
+        } else if Self.name(name, is: "content-type") {
+            contentType = String(decoding: value, as: UTF8.self)
+        } else if Self.name(name, is: "location") {
+            location = String(decoding: value, as: UTF8.self)
+        } else if Self.name(name, is: "retry-after") {
+            retryAfter = String(decoding: value, as: UTF8.self)
         }
         return true
+    }
+
+    /// Header names compare without regard to ASCII case.
+    private static func name(_ bytes: UnsafeRawBufferPointer, is lowercased: StaticString) -> Bool {
+        guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
+        let expected = UnsafeRawBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)
+        for (byte, want) in zip(bytes, expected) {
+            let folded = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+            if folded != want { return false }
+        }
+        return true
+    }
+
+    private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }),
+              let last = bytes.lastIndex(where: { !isSpace($0) }) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: bytes[first...last])
+    }
+
+    /// A non-negative decimal that fits in an Int, or nil.
+    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard !bytes.isEmpty else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            if overflow1 || overflow2 { return nil }
+            value = sum
+        }
+        return value
     }
 }
 

@@ -29,7 +29,6 @@ final class TransferRun {
 
     private let lane: CurlLane
     private let policy: RetryPolicy
-    private let configure: (UnsafeMutableRawPointer, TransportRequest, Deadline, ResponseSink) -> Void
     private var jobs: [Job]
     private var slots: [Slot]
     /// Jobs not yet finished and not running, in the order they came.
@@ -40,11 +39,9 @@ final class TransferRun {
     /// checked again (a wakeup or socket activity ends it sooner).
     private static let pollSliceMilliseconds: Int64 = 1000
 
-    init(lane: CurlLane, requests: [TransportRequest], parallel: Int, policy: RetryPolicy,
-         configure: @escaping (UnsafeMutableRawPointer, TransportRequest, Deadline, ResponseSink) -> Void) throws(MembraneError) {
+    init(lane: CurlLane, requests: [TransportRequest], parallel: Int, policy: RetryPolicy) throws(MembraneError) {
         self.lane = lane
         self.policy = policy
-        self.configure = configure
         jobs = requests.map { Job(request: $0) }
         queue = Array(jobs.indices)
         let width = max(1, min(parallel, requests.count))
@@ -88,8 +85,7 @@ final class TransferRun {
         jobs[jobIndex].attemptStarted = Deadline.now()
         let easy = slots[slotIndex].easy
         let sink = ResponseSink(limit: jobs[jobIndex].request.maximumResponseBytes)
-        easy.reset()
-        configure(easy.handle, jobs[jobIndex].request, deadline, sink)
+        easy.prepare(for: jobs[jobIndex].request, deadline: deadline, sink: sink)
         guard curl_multi_add_handle(lane.multi, easy.handle) == CURLM_OK else {
             finish(jobIndex, .failure(MembraneError(code: .internal, message: "libcurl refused the transfer")))
             return
