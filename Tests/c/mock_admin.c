@@ -3,11 +3,15 @@
 
 #include "mock_admin.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static char base_url[512];
 
@@ -340,4 +344,25 @@ json_t *mock_list_queries(void)
     }
     json_decref(requests);
     return queries;
+}
+
+/* A TCP port on 127.0.0.1 that was bound and closed again: nothing listens. */
+int closed_port(void)
+{
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int port = -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0)
+        return -1;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+        port = ntohs(addr.sin_port);
+    close(fd);
+    return port;
 }

@@ -86,4 +86,8 @@ int mock_list_count(void);
    arrival order, as a new JSON array of strings, or NULL. */
 json_t *mock_list_queries(void);
 
+/* A TCP port on 127.0.0.1 that was bound and closed again (nothing listens
+   there), or -1. For tests of refused connections. */
+int closed_port(void);
+
 #endif /* MEMBRANE_TESTS_MOCK_ADMIN_H */

@@ -66,27 +66,6 @@ static const char *code_name(int code)
     }
 }
 
-/* A TCP port on 127.0.0.1 that was bound and closed again: nothing listens. */
-static int closed_port(void)
-{
-    struct sockaddr_in addr;
-    socklen_t len = sizeof addr;
-    int port = -1;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    if (fd < 0)
-        return -1;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
-        port = ntohs(addr.sin_port);
-    close(fd);
-    return port;
-}
-
 /* Requests the server logged for GET /integrations/<selector> (URL-safe). */
 static int requests_for(const char *selector)
 {
