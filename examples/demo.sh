@@ -12,6 +12,7 @@ demo() {
   show .build/examples/membrane-get '~search.membrane--getmembrane_com'
   show python3 examples/python/lookup.py --include-secrets 67c05c5f0872bad5078153b9
   show python3 examples/python/lookup.py salesforce
+  show .build/examples/membrane-status hubspot salesforce pipedrive zendesk google-sheets no-such-integration
   show .build/examples/membrane-get no-such-integration
 }
 export -f demo
