@@ -65,8 +65,11 @@ enum APIError {
         case 404: body(status: 404, key: "not_found", message: "Not found")
         case 429: body(status: 429, key: "rate_limit_exceeded", message: "Rate limit exceeded")
         case 500: body(status: 500, key: "internal_error", message: "Internal server error")
-        case 400..<500: body(status: status, key: "http_\(status)", message: "HTTP \(status)")
-        default: body(status: status, key: "internal_error", message: "HTTP \(status)")
+        case 502: body(status: 502, key: "internal_error", message: "Bad gateway")
+        case 503: body(status: 503, key: "internal_error", message: "Service unavailable")
+        case 504: body(status: 504, key: "internal_error", message: "Gateway timeout")
+        case 400..<500: body(status: status, key: "http_\(status)", message: "Client error \(status)")
+        default: body(status: status, key: "internal_error", message: "Server error \(status)")
         }
     }
 
