@@ -118,8 +118,10 @@ enum {
        is 30 MB). A larger body fails with MEMBRANE_EPROTOCOL as soon as it
        is announced or grows past the limit, and is never buffered whole. */
     MEMBRANE_OPT_MAX_RESPONSE_BYTES = 7,
-    /* long, 1 to 256: how many requests membrane_integrations_get_many runs
-       at once (and so the most connections it opens). Default 8. */
+    /* long, 1 to 256: the most connections membrane_integrations_get_many
+       opens, and over HTTP/1.1 the most requests it runs at once. Once the
+       server answers over HTTP/2, up to 16 requests share each connection as
+       streams. Default 8. */
     MEMBRANE_OPT_MAX_PARALLEL = 8,
     /* long, >= 1: how many pages membrane_integrations_list_all reads before
        it gives up with MEMBRANE_EPROTOCOL. Default 1000. */
@@ -294,9 +296,10 @@ int membrane_integration_get(membrane_client *client, const char *selector, unsi
                              json_t **out, membrane_error *err);
 
 /*
- * Looks up many integrations at once, concurrently: at most
- * MEMBRANE_OPT_MAX_PARALLEL requests in flight over reused connections
- * (multiplexed over HTTP/2 where the server offers it), each with the same
+ * Looks up many integrations at once, concurrently: over at most
+ * MEMBRANE_OPT_MAX_PARALLEL reused connections (one request at a time on
+ * each over HTTP/1.1; up to 16 streams on each once the server is seen to
+ * speak HTTP/2), each with the same
  * retry and deadline rules as membrane_integration_get (a request's
  * deadline starts when the request starts). A selector given twice is
  * fetched once; each of its places gets its own copy.

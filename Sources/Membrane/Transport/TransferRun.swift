@@ -31,9 +31,19 @@ final class TransferRun {
     private let policy: RetryPolicy
     private var jobs: [Job]
     private var slots: [Slot]
+    /// The connection cap: at most this many connections, and, until the
+    /// server is seen to speak HTTP/2, this many requests at once.
+    private let parallel: Int
+    /// Whether a response came over HTTP/2: then requests share connections
+    /// as streams, and up to `streamsPerConnection` run on each.
+    private var multiplexing = false
     /// Jobs not yet finished and not running, in the order they came.
     private var queue: [Int]
     private var finished = 0
+
+    /// Streams per connection once the server speaks HTTP/2 (servers allow
+    /// 100 or more; this bounds the easy handles a batch creates).
+    private static let streamsPerConnection = 16
 
     /// How long one poll may last before deadlines and cancellation are
     /// checked again (a wakeup or socket activity ends it sooner).
@@ -44,7 +54,8 @@ final class TransferRun {
         self.policy = policy
         jobs = requests.map { Job(request: $0) }
         queue = Array(jobs.indices)
-        let width = max(1, min(parallel, requests.count))
+        self.parallel = max(1, parallel)
+        let width = min(self.parallel, max(1, requests.count))
         slots = try lane.easies(width).map { Slot(easy: $0) }
         lane.limitConnections(to: width)
     }
@@ -103,12 +114,25 @@ final class TransferRun {
                   let slotIndex = slots.firstIndex(where: { $0.easy.handle == message.pointee.easy_handle }),
                   let jobIndex = slots[slotIndex].job, let sink = slots[slotIndex].sink else { continue }
             let result = message.pointee.data.result
+            if result == CURLE_OK && !multiplexing { noteProtocol(of: slots[slotIndex].easy) }
             let outcome = outcome(of: result, easy: slots[slotIndex].easy, sink: sink, jobIndex: jobIndex)
             curl_multi_remove_handle(lane.multi, slots[slotIndex].easy.handle)
             slots[slotIndex].job = nil
             slots[slotIndex].sink = nil
             settle(jobIndex, after: outcome)
         }
+    }
+
+    /// Widens the run once a response shows HTTP/2: the connections stay
+    /// capped at `parallel`, and libcurl multiplexes the extra requests on them.
+    private func noteProtocol(of easy: CurlEasy) {
+        var version = 0
+        _ = mbcurl_getinfo_long(easy.handle, CURLINFO_HTTP_VERSION, &version)
+        guard version == Int(CURL_HTTP_VERSION_2_0) else { return }
+        multiplexing = true
+        let width = min(jobs.count, parallel * Self.streamsPerConnection)
+        guard width > slots.count, let easies = try? lane.easies(width) else { return }
+        slots += easies[slots.count...].map { Slot(easy: $0) }
     }
 
     private func outcome(of result: CURLcode, easy: CurlEasy, sink: ResponseSink, jobIndex: Int) -> TransferOutcome {
