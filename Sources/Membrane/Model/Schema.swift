@@ -43,8 +43,13 @@ enum Schema: Sendable {
             self.type = type
             isRequired = required
             // Lives as long as the static tables that hold it: the process.
-            cName = UnsafePointer(strdup(name)!)
+            // Out of memory this early, "" only makes the field look absent.
+            cName = strdup(name).map { UnsafePointer($0) } ?? Field.empty
         }
+
+        /// "", in static storage.
+        private static let empty = UnsafeRawPointer(("" as StaticString).utf8Start)
+            .assumingMemoryBound(to: CChar.self)
     }
 
     /// The known fields, built once (validation runs on every lookup).
