@@ -48,7 +48,7 @@ enum Schema: Sendable {
         }
 
         /// "", in static storage.
-        private static let empty = UnsafeRawPointer(("" as StaticString).utf8Start)
+        nonisolated(unsafe) private static let empty = UnsafeRawPointer(("" as StaticString).utf8Start)
             .assumingMemoryBound(to: CChar.self)
     }
 
