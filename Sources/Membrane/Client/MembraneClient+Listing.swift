@@ -5,23 +5,12 @@ extension MembraneClient {
     ///   ("search", "crm"), ("includeArchived", "true"), ("cursor", c)]`;
     ///   names and values are percent-encoded.
     public func integrationsPage(query: [(name: String, value: String)] = []) throws(MembraneError) -> IntegrationPage {
-        let settings = settings.withLock { $0 }
         var path = "/integrations"
         if !query.isEmpty {
             path += "?" + query.map { "\(PercentEncoding.encoded($0.name))=\(PercentEncoding.encoded($0.value))" }
                 .joined(separator: "&")
         }
-        do throws(MembraneError) {
-            let exchange = try transport.perform(settings.request(for: path), policy: settings.retryPolicy)
-            do throws(MembraneError) {
-                return try IntegrationPage(json: ResponseDecoding.successBody(of: exchange.response))
-            } catch var error {
-                if error.httpStatus == 0 { error.httpStatus = exchange.response.status }
-                throw error.noting(attempts: exchange.attempts)
-            }
-        } catch {
-            throw error.sanitized(hiding: settings.token.value)
-        }
+        return try get(path, as: IntegrationPage.init(json:))
     }
 
     /// Every integration matching `query`, following the cursor page by page.

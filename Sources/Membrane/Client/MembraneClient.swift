@@ -89,9 +89,7 @@ public final class MembraneClient: Sendable {
         var sanitizing: LogHandler?
         if let handler {
             // The same hygiene as errors: no token, no control characters.
-            sanitizing = { level, line in
-                handler(level, MembraneError(code: .internal, message: line).sanitized(hiding: token).message)
-            }
+            sanitizing = { level, line in handler(level, Redaction.clean(line, hiding: token)) }
         }
         settings.withLock { $0.log = sanitizing }
     }
@@ -113,25 +111,31 @@ public final class MembraneClient: Sendable {
     /// - Throws: ``MembraneError``; its message never holds the token.
     public func integration(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> Integration {
         try Selector.validate(selector)
-        let settings = settings.withLock { $0 }
-        let exchange: Exchange
-        do throws(MembraneError) {
-            exchange = try transport.perform(settings.request(for: integrationPath(selector, includeSecrets)),
-                                             policy: settings.retryPolicy)
-        } catch {
-            throw error.sanitized(hiding: settings.token.value)
-        }
-        return try decode(exchange, settings: settings)
+        return try get(integrationPath(selector, includeSecrets), as: Integration.init(json:))
     }
 
     func integrationPath(_ selector: String, _ includeSecrets: Bool) -> String {
         "/integrations/\(Selector.pathSegment(selector))?includeSecrets=\(includeSecrets)"
     }
 
-    /// The integration an exchange carries, or the error it means, fit to show.
-    func decode(_ exchange: Exchange, settings: ClientSettings) throws(MembraneError) -> Integration {
+    /// One GET of `path`, its answer made into a model: the path every
+    /// single request takes (lookups and pages alike).
+    func get<Model>(_ path: String, as build: (JSONValue) throws(MembraneError) -> Model) throws(MembraneError) -> Model {
+        let settings = settings.withLock { $0 }
+        let exchange: Exchange
         do throws(MembraneError) {
-            return try ResponseDecoding.integration(from: exchange.response)
+            exchange = try transport.perform(settings.request(for: path), policy: settings.retryPolicy)
+        } catch {
+            throw error.sanitized(hiding: settings.token.value)
+        }
+        return try decode(exchange, settings: settings, as: build)
+    }
+
+    /// The model an exchange carries, or the error it means, fit to show.
+    func decode<Model>(_ exchange: Exchange, settings: ClientSettings,
+                       as build: (JSONValue) throws(MembraneError) -> Model) throws(MembraneError) -> Model {
+        do throws(MembraneError) {
+            return try ResponseDecoding.decode(exchange.response, as: build)
         } catch {
             throw error.noting(attempts: exchange.attempts).sanitized(hiding: settings.token.value)
         }

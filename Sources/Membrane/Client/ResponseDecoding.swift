@@ -1,10 +1,17 @@
-/// From an HTTP answer to a typed integration or the error it means: the one
-/// path every response takes, and the one the fuzz target drives.
+/// From an HTTP answer to a typed model or the error it means: the one path
+/// every response takes, and the one the fuzz target drives.
 enum ResponseDecoding {
     static func integration(from response: HTTPResponse) throws(MembraneError) -> Integration {
+        try decode(response, as: Integration.init(json:))
+    }
+
+    /// The model `build` makes of a successful answer's body, or the error
+    /// the answer means. A body the model rejects carries the status it came with.
+    static func decode<Model>(_ response: HTTPResponse,
+                              as build: (JSONValue) throws(MembraneError) -> Model) throws(MembraneError) -> Model {
         let json = try successBody(of: response)
         do {
-            return try Integration(json: json)
+            return try build(json)
         } catch var error {
             error.httpStatus = response.status
             throw error

@@ -64,23 +64,9 @@ public struct MembraneError: Error, Sendable, Equatable, CustomStringConvertible
         MembraneError(code: .invalidArgument, message: message)
     }
 
-    /// A copy fit to show: `secret` appears in no field (servers and proxies
-    /// may echo what they were sent; the token must never come back out), and
-    /// control characters a server sent (newlines, terminal escapes) are spaces.
-    /// A token shorter than 8 bytes is not searched for: it would match inside
-    /// ordinary words ("t" in "Failed to connect") and is no real secret.
+    /// A copy fit to show: every field cleaned by ``Redaction``.
     func sanitized(hiding secret: String) -> MembraneError {
-        let hides = secret.utf8.count >= 8
-        func clean(_ text: String) -> String {
-            var text = text
-            if hides && text.contains(secret) {
-                text = text.replacing(secret, with: "[redacted]")
-            }
-            guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
-            return String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-                scalar.value < 0x20 || scalar.value == 0x7F ? " " : scalar
-            }))
-        }
+        func clean(_ text: String) -> String { Redaction.clean(text, hiding: secret) }
         return MembraneError(code: code, httpStatus: httpStatus, type: clean(type), key: clean(key),
                              message: clean(message), errorId: clean(errorId))
     }

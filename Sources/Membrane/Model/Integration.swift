@@ -13,9 +13,7 @@ public struct Integration: Sendable {
     /// - Throws: ``MembraneError`` with code `.protocolError` naming the first
     ///   field that is missing or of the wrong type.
     public init(json: JSONValue) throws(MembraneError) {
-        if let problem = SchemaValidation.validate(json.pointer, as: .integration) {
-            throw MembraneError(code: .protocolError, message: "unexpected response: \(problem)")
-        }
+        try SchemaValidation.check(json, as: .integration)
         object = JSONObjectView(owner: json, pointer: json.pointer)
     }
 

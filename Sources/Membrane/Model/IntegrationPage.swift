@@ -6,9 +6,7 @@ public struct IntegrationPage: Sendable {
     /// Validates `json` (an object with an `items` array of integrations and
     /// an optional string `cursor`) and wraps it.
     public init(json: JSONValue) throws(MembraneError) {
-        if let problem = SchemaValidation.validate(json.pointer, as: .integrationPage) {
-            throw MembraneError(code: .protocolError, message: "unexpected response: \(problem)")
-        }
+        try SchemaValidation.check(json, as: .integrationPage)
         object = JSONObjectView(owner: json, pointer: json.pointer)
     }
 

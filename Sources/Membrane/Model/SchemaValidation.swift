@@ -11,6 +11,13 @@ enum SchemaValidation {
     /// `causedByError` chain must not exhaust the stack.
     static let maximumDepth = 64
 
+    /// Throws the protocol error a body that breaks `schema` means.
+    static func check(_ json: JSONValue, as schema: Schema) throws(MembraneError) {
+        if let problem = validate(json.pointer, as: schema) {
+            throw MembraneError(code: .protocolError, message: "unexpected response: \(problem)")
+        }
+    }
+
     static func validate(_ value: UnsafeMutablePointer<json_t>, as schema: Schema) -> String? {
         let kind = JSONKind(of: value)
         guard kind == .object else {
