@@ -26,7 +26,6 @@ MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
 USE_VALGRIND=${MEMBRANE_VALGRIND:-1}
 CC=${CC:-cc}
 OUT=.build-ctest
-FIXTURES=examples/fixtures/integrations.json
 TOKEN=mock-token
 PROGRAMS="test_api test_lookup test_errors test_threads test_faults test_cancel test_batch test_listing test_logging"
 # test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).
@@ -34,7 +33,8 @@ LOG_DIR=.build/test-logs
 
 passed=0
 failed=0
-MOCK_PID=
+# shellcheck source=Tests/lib/mock.sh
+. Tests/lib/mock.sh
 
 pass() { passed=$((passed + 1)); echo "ok    $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
@@ -45,13 +45,6 @@ summary_and_exit() {
     exit 1
 }
 
-stop_mock() {
-    if [ -n "$MOCK_PID" ]; then
-        kill "$MOCK_PID" 2>/dev/null
-        wait "$MOCK_PID" 2>/dev/null
-        MOCK_PID=
-    fi
-}
 trap stop_mock EXIT
 trap 'exit 130' INT TERM
 
@@ -84,38 +77,12 @@ fi
 # ---------------------------------------------------------------------------
 # The stand-in server
 # ---------------------------------------------------------------------------
-"$MOCK" --port 0 --token "$TOKEN" --fixtures "$FIXTURES" \
-    >"$OUT/mock.stdout" 2>"$OUT/mock.stderr" &
-MOCK_PID=$!
-
-URL=
-for _ in $(seq 1 300); do
-    if [ -s "$OUT/mock.stdout" ] && [ "$(wc -l <"$OUT/mock.stdout")" -ge 1 ]; then
-        line=$(head -n 1 "$OUT/mock.stdout")
-        case "$line" in
-            "membrane-mock listening on http://127.0.0.1:"*)
-                URL=${line#membrane-mock listening on }
-                ;;
-            *)
-                echo "run.sh: unexpected first line from the server: $line" >&2
-                ;;
-        esac
-        break
-    fi
-    if ! kill -0 "$MOCK_PID" 2>/dev/null; then
-        echo "run.sh: the server exited early:" >&2
-        cat "$OUT/mock.stderr" >&2
-        break
-    fi
-    sleep 0.1
-done
-case "$URL" in
-    http://127.0.0.1:[0-9]*) pass "stand-in server listening on $URL" ;;
-    *)
-        fail "stand-in server announced its URL within 30 s (stdout: $(head -c 200 "$OUT/mock.stdout"))"
-        summary_and_exit
-        ;;
-esac
+if start_mock "$MOCK" "$OUT"; then
+    pass "stand-in server listening on $URL"
+else
+    fail "stand-in server announced its URL within 30 s (stdout: $(head -c 200 "$OUT/mock.stdout"))"
+    summary_and_exit
+fi
 export MEMBRANE_TEST_URL=$URL
 unset MEMBRANE_TOKEN MEMBRANE_API_URL
 

@@ -29,7 +29,6 @@ cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
 MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
 CC=${CC:-cc}
-FIXTURES=$ROOT/examples/fixtures/integrations.json
 TOKEN=mock-token
 PREFIX=/usr/local # the Makefile's default, which this test leaves alone
 VERSION=$(sed -n 's/^#define MEMBRANE_VERSION_STRING "\(.*\)"/\1/p' Include/membrane.h)
@@ -39,7 +38,8 @@ MINOR=${MINOR%%.*}
 
 passed=0
 failed=0
-MOCK_PID=
+# shellcheck source=Tests/lib/mock.sh
+. Tests/lib/mock.sh
 DEST=
 WORK=
 
@@ -54,13 +54,6 @@ check() {
 # show FILE: a log, indented, on a failure.
 show() { sed 's/^/      /' "$1" | tail -n 40; }
 
-stop_mock() {
-    if [ -n "$MOCK_PID" ]; then
-        kill "$MOCK_PID" 2>/dev/null
-        wait "$MOCK_PID" 2>/dev/null
-        MOCK_PID=
-    fi
-}
 cleanup() {
     stop_mock
     if [ "${MEMBRANE_KEEP_TMP:-0}" = 1 ]; then
@@ -286,29 +279,11 @@ find_version "$((MAJOR + 1)).0" refused     # major mismatch
 if [ ! -x "$MOCK" ]; then
     fail "stand-in server present ($MOCK; build it with make mock, or set MEMBRANE_MOCK)"
 else
-    "$MOCK" --port 0 --token "$TOKEN" --fixtures "$FIXTURES" >"$WORK/mock.stdout" 2>"$WORK/mock.stderr" &
-    MOCK_PID=$!
-    URL=
-    for _ in $(seq 1 300); do
-        if [ -s "$WORK/mock.stdout" ]; then
-            line=$(head -n 1 "$WORK/mock.stdout")
-            case "$line" in
-                "membrane-mock listening on http://127.0.0.1:"*) URL=${line#membrane-mock listening on } ;;
-                *) echo "run.sh: unexpected first line from the server: $line" >&2 ;;
-            esac
-            break
-        fi
-        if ! kill -0 "$MOCK_PID" 2>/dev/null; then
-            echo "run.sh: the server exited early:" >&2
-            cat "$WORK/mock.stderr" >&2
-            break
-        fi
-        sleep 0.1
-    done
-    case "$URL" in
-        http://127.0.0.1:[0-9]*) pass "stand-in server listening on $URL" ;;
-        *) fail "stand-in server announced its URL within 30 s" ;;
-    esac
+    if start_mock "$MOCK" "$WORK"; then
+        pass "stand-in server listening on $URL"
+    else
+        fail "stand-in server announced its URL within 30 s"
+    fi
 fi
 
 # run PROGRAM ARGS...: runs a built program with the installed library;
