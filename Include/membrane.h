@@ -144,7 +144,7 @@ const char *membrane_version(void);
  * with MEMBRANE_VERSION_NUM: a host built against 0.2 can check
  * membrane_version_num() >> 16 == MEMBRANE_VERSION_MAJOR. Thread-safe.
  */
-unsigned membrane_version_num(void);
+unsigned int membrane_version_num(void);
 
 /*
  * A short English description of a return code, e.g. "not found".
@@ -292,8 +292,28 @@ int membrane_client_set_log(membrane_client *client,
  * MEMBRANE_EINTERNAL, MEMBRANE_ECANCELED.
  * Thread-safe: many threads may look up through one client at once.
  */
-int membrane_integration_get(membrane_client *client, const char *selector, unsigned flags,
+int membrane_integration_get(membrane_client *client, const char *selector, unsigned int flags,
                              json_t **out, membrane_error *err);
+
+/*
+ * Looks up one integration, as membrane_integration_get does, and hands back
+ * the response body as text instead of a json_t: for hosts that parse JSON
+ * themselves (Python's json.loads, an FFI without jansson).
+ *
+ * out:    on success, the body exactly as the API sent it (after content
+ *         decoding: gzip and deflate are undone), NUL-terminated UTF-8.
+ *         The caller owns it and frees it with membrane_free(). NULL on
+ *         failure.
+ * length: may be NULL; on success receives the body's length in bytes,
+ *         without the terminating NUL (0 on failure).
+ *
+ * The body passes the same checks as membrane_integration_get's (valid JSON,
+ * an object with a string "name", documented types), so the text always
+ * parses; it is not serialised again. Same arguments, retries, deadline,
+ * return codes and thread-safety as membrane_integration_get.
+ */
+int membrane_integration_get_text(membrane_client *client, const char *selector, unsigned int flags,
+                                  char **out, size_t *length, membrane_error *err);
 
 /*
  * Looks up many integrations at once, concurrently: over at most
@@ -322,7 +342,7 @@ int membrane_integration_get(membrane_client *client, const char *selector, unsi
  * Thread-safe.
  */
 int membrane_integrations_get_many(membrane_client *client, const char *const *selectors, size_t count,
-                                   unsigned flags, json_t **out, membrane_error *err);
+                                   unsigned int flags, json_t **out, membrane_error *err);
 
 /*
  * Reads one page of integrations: GET {api}/integrations?{query}.
@@ -381,8 +401,8 @@ void membrane_json_release(json_t *value);
 char *membrane_json_dumps(const json_t *value, size_t flags);
 
 /*
- * Frees memory the library allocated for the caller (membrane_json_dumps).
- * NULL is a no-op.
+ * Frees memory the library allocated for the caller (membrane_json_dumps,
+ * membrane_integration_get_text). NULL is a no-op. Thread-safe.
  */
 void membrane_free(void *ptr);
 

@@ -114,6 +114,17 @@ public final class MembraneClient: Sendable {
         return try get(integrationPath(selector, includeSecrets), as: Integration.init(json:))
     }
 
+    /// Looks up one integration and returns its body as the API sent it
+    /// (after content decoding): UTF-8 JSON text that passed the same checks
+    /// as ``integration(_:includeSecrets:)``, not serialised again. For hosts
+    /// that parse JSON themselves.
+    public func integrationText(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> [UInt8] {
+        try Selector.validate(selector)
+        let (exchange, settings) = try perform(integrationPath(selector, includeSecrets))
+        _ = try decode(exchange, settings: settings, as: Integration.init(json:))
+        return exchange.response.body
+    }
+
     func integrationPath(_ selector: String, _ includeSecrets: Bool) -> String {
         "/integrations/\(Selector.pathSegment(selector))?includeSecrets=\(includeSecrets)"
     }
@@ -121,14 +132,19 @@ public final class MembraneClient: Sendable {
     /// One GET of `path`, its answer made into a model: the path every
     /// single request takes (lookups and pages alike).
     func get<Model>(_ path: String, as build: (JSONValue) throws(MembraneError) -> Model) throws(MembraneError) -> Model {
+        let (exchange, settings) = try perform(path)
+        return try decode(exchange, settings: settings, as: build)
+    }
+
+    /// One GET of `path` with the settings of this moment: the answer, or a
+    /// transport failure fit to show.
+    func perform(_ path: String) throws(MembraneError) -> (Exchange, ClientSettings) {
         let settings = settings.withLock { $0 }
-        let exchange: Exchange
         do throws(MembraneError) {
-            exchange = try transport.perform(settings.request(for: path), policy: settings.retryPolicy)
+            return (try transport.perform(settings.request(for: path), policy: settings.retryPolicy), settings)
         } catch {
             throw error.sanitized(hiding: settings.token.value)
         }
-        return try decode(exchange, settings: settings, as: build)
     }
 
     /// The model an exchange carries, or the error it means, fit to show.
