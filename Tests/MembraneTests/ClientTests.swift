@@ -13,6 +13,19 @@ struct ClientTests {
         #expect(integration.name == "HubSpot")
     }
 
+    @Test("the text path hands back the body that parses to the same integration")
+    func integrationText() throws {
+        let client = try MockServer.client()
+        let body = try client.integrationText("hubspot")
+        let parsed = try #require(body.withUnsafeBytes { try? JSONValue.parse($0).get() })
+        let integration = try Integration(json: parsed)
+        #expect(integration.id == "67c05c5f0872bad5078153b9")
+        #expect(integration.name == try client.integration("hubspot").name)
+        #expect(String(decoding: body, as: UTF8.self).contains("\"key\""))
+        #expect(throws: MembraneError.self) { try client.integrationText("no-such-integration") }
+        #expect(throws: MembraneError.self) { try client.integrationText("") }
+    }
+
     @Test func foundByCatalogKey() throws {
         let integration = try MockServer.client().integration("~search.membrane--getmembrane_com")
         #expect(integration.key == "~search.membrane--getmembrane_com")
