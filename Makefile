@@ -20,11 +20,16 @@ LIBRARY      := $(RELEASE_DIR)/libmembrane.so
 MOCK         := $(DEBUG_DIR)/membrane-mock
 EXAMPLES_DIR := .build/examples
 MEMBRANE_GET := $(EXAMPLES_DIR)/membrane-get
+SQLITE_EXTENSION := $(EXAMPLES_DIR)/membrane_sqlite.so
+# For FFIs (cffi, LuaJIT, fiddle): membrane.h as plain declarations.
+CDEF         := $(RELEASE_DIR)/membrane.cdef
+# pkg-config file for the build folder: PKG_CONFIG_PATH=$(CURDIR)/$(RELEASE_DIR).
+UNINSTALLED_PC := $(RELEASE_DIR)/membrane.pc
 FIXTURES     := examples/fixtures/integrations.json
 
 # What building needs, and what only the tests need on top.
-BUILD_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config
-TEST_PACKAGES  := valgrind nginx-light openssl cmake
+BUILD_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config libsqlite3-dev
+TEST_PACKAGES  := valgrind nginx-light openssl cmake luajit ruby sqlite3
 
 # make install PREFIX=/usr/local DESTDIR=
 PREFIX       ?= /usr/local
@@ -33,11 +38,13 @@ LIBDIR       := $(DESTDIR)$(PREFIX)/lib
 INCLUDEDIR   := $(DESTDIR)$(PREFIX)/include
 PKGCONFIGDIR := $(LIBDIR)/pkgconfig
 CMAKEDIR     := $(LIBDIR)/cmake/membrane
+DATADIR      := $(DESTDIR)$(PREFIX)/share/membrane
 VERSION      := $(shell sed -n 's/^\#define MEMBRANE_VERSION_STRING "\(.*\)"/\1/p' Include/membrane.h)
 MAJOR        := $(firstword $(subst ., ,$(VERSION)))
 INSTALLED    := $(LIBDIR)/libmembrane.so.$(VERSION) $(LIBDIR)/libmembrane.so.$(MAJOR) \
                 $(LIBDIR)/libmembrane.so $(INCLUDEDIR)/membrane.h $(PKGCONFIGDIR)/membrane.pc \
-                $(CMAKEDIR)/membraneConfig.cmake $(CMAKEDIR)/membraneConfigVersion.cmake
+                $(CMAKEDIR)/membraneConfig.cmake $(CMAKEDIR)/membraneConfigVersion.cmake \
+                $(DATADIR)/membrane.cdef
 FUZZ_DIR     := .build-fuzz
 FUZZ_SECONDS ?= 300
 
@@ -45,11 +52,11 @@ export MEMBRANE_LIBRARY := $(CURDIR)/$(LIBRARY)
 export MEMBRANE_MOCK    := $(CURDIR)/$(MOCK)
 export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
-.PHONY: all build library mock examples deps test-deps apt-packages install uninstall bench test test-swift test-c test-python test-shape test-tsan fuzz demo clean
+.PHONY: all build library ffi mock examples deps test-deps apt-packages install uninstall bench test test-swift test-c test-python test-shape test-tsan fuzz demo clean
 
 all: build
 
-build: library mock examples
+build: library ffi mock examples
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(BUILD_PACKAGES)"
@@ -58,6 +65,7 @@ deps:
 test-deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(BUILD_PACKAGES) $(TEST_PACKAGES)"
 	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install -q pytest
+	@$(PYTHON) -c 'import cffi' 2>/dev/null || $(PYTHON) -m pip install -q cffi
 
 # Installs the Debian packages in PACKAGES that are missing (as root), or says which.
 apt-packages:
@@ -76,6 +84,18 @@ library: deps
 	$(SWIFT) build -c release --product membrane
 	ln -sf libmembrane.so $(RELEASE_DIR)/libmembrane.so.0
 
+# What FFIs and pkg-config users of the build folder need, beside the library.
+ffi: $(CDEF) $(UNINSTALLED_PC)
+
+$(CDEF): Include/membrane.h packaging/ffi-declarations.py
+	@mkdir -p $(RELEASE_DIR)
+	$(PYTHON) packaging/ffi-declarations.py Include/membrane.h $@
+
+# Absolute paths to this checkout; no rpath (run with LD_LIBRARY_PATH).
+$(UNINSTALLED_PC): packaging/membrane-uninstalled.pc.in Include/membrane.h
+	@mkdir -p $(RELEASE_DIR)
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@ROOT@|$(CURDIR)|g' $< > $@
+
 mock: deps
 	$(SWIFT) build --product membrane-mock
 
@@ -85,6 +105,9 @@ examples: library
 	  $(CC) -std=c99 -Wall -Wextra -Werror -IInclude examples/c/$$example.c -L$(RELEASE_DIR) -lmembrane \
 	    -ljansson -Wl,-rpath,$(CURDIR)/$(RELEASE_DIR) -o $(EXAMPLES_DIR)/$$example || exit 1; \
 	done
+	$(CC) -std=c99 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden -Wl,-z,defs -IInclude \
+	  examples/sqlite/membrane_sqlite.c -L$(RELEASE_DIR) -lmembrane \
+	  -Wl,-rpath,$(CURDIR)/$(RELEASE_DIR) -o $(SQLITE_EXTENSION)
 
 test: test-deps build
 	bash Tests/run-all.sh
@@ -120,11 +143,13 @@ fuzz: deps
 # Installs what `make` built: build as yourself, then `sudo make install`.
 install:
 	@test -f $(LIBRARY) || { echo "make install: no $(LIBRARY): run 'make' first" >&2; exit 1; }
-	install -d $(LIBDIR) $(INCLUDEDIR) $(PKGCONFIGDIR) $(CMAKEDIR)
+	@test -f $(CDEF) || { echo "make install: no $(CDEF): run 'make' first" >&2; exit 1; }
+	install -d $(LIBDIR) $(INCLUDEDIR) $(PKGCONFIGDIR) $(CMAKEDIR) $(DATADIR)
 	install -m 0755 $(LIBRARY) $(LIBDIR)/libmembrane.so.$(VERSION)
 	ln -sfn libmembrane.so.$(VERSION) $(LIBDIR)/libmembrane.so.$(MAJOR)
 	ln -sfn libmembrane.so.$(MAJOR) $(LIBDIR)/libmembrane.so
 	install -m 0644 Include/membrane.h $(INCLUDEDIR)/membrane.h
+	install -m 0644 $(CDEF) $(DATADIR)/membrane.cdef
 	sed -e 's/@VERSION@/$(VERSION)/g' packaging/membrane.pc.in > $(PKGCONFIGDIR)/membrane.pc
 	for f in membraneConfig membraneConfigVersion; do \
 	  sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@MAJOR@/$(MAJOR)/g' packaging/$$f.cmake.in > $(CMAKEDIR)/$$f.cmake; \
@@ -137,9 +162,10 @@ install:
 uninstall:
 	rm -f $(INSTALLED)
 	-rmdir $(CMAKEDIR) 2>/dev/null
+	-rmdir $(DATADIR) 2>/dev/null
 	@if [ -n "$(DESTDIR)" ] && [ -d "$(DESTDIR)" ]; then \
 	  cd "$(DESTDIR)" && rmdir -p --ignore-fail-on-non-empty \
-	    .$(PREFIX)/lib/cmake .$(PREFIX)/lib/pkgconfig .$(PREFIX)/include 2>/dev/null || true; \
+	    .$(PREFIX)/lib/cmake .$(PREFIX)/lib/pkgconfig .$(PREFIX)/share .$(PREFIX)/include 2>/dev/null || true; \
 	fi
 
 bench: build

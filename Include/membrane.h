@@ -50,7 +50,12 @@ extern "C" {
 /*
  * What went wrong, filled by any function that takes a `membrane_error *`.
  * Every string field is NUL-terminated (truncated at a UTF-8 boundary when
- * longer than its buffer). The layout is part of the ABI.
+ * longer than its buffer). The layout is part of the ABI: 424 bytes, no
+ * padding, fields at byte offsets code 0, http_status 4, type 8, key 40,
+ * message 104, error_id 360 (Tests/ffi checks this at compile time).
+ *
+ * For FFI users: read each char array up to its first NUL byte and no
+ * further; the bytes after it are left as they were, not cleared.
  */
 typedef struct membrane_error {
     int  code;           /* MEMBRANE_OK or a MEMBRANE_E* value */
