@@ -1,6 +1,6 @@
 """Rows (c) and (d): one lookup of a selector from Python, in a loop.
 
-    python3 bench/bench_python.py membrane URL TOKEN [SELECTOR]   (c) examples/python/membrane
+    python3 bench/bench_python.py membrane URL TOKEN [SELECTOR]   (c) python/membrane
     python3 bench/bench_python.py requests URL TOKEN [SELECTOR]   (d) requests.Session + resp.json()
 
 Measured as the C rows are (see bench_common.h: warm-up, then BENCH_REPS
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "examples" / "python"))
+sys.path.insert(0, str(REPO / "python"))
 
 
 def _env(name: str, default: float) -> float:

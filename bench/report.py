@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple
 ROWS = [
     ("a", "libmembrane from C (`membrane_integration_get` + `json_decref`)", "bench/bench_membrane.c"),
     ("b", "hand-written libcurl + jansson loop, one reused easy handle (the floor)", "bench/bench_curl.c"),
-    ("c", "libmembrane from Python (`examples/python/membrane`, `client.integration()` → dict)",
+    ("c", "libmembrane from Python (`python/membrane`, `client.integration()` → dict)",
      "bench/bench_python.py"),
     ("d", "Python `requests.Session` + `resp.json()`", "bench/bench_python.py"),
     ("e", "Node v20 built-in `fetch` + `.json()` (keep-alive)", "bench/bench_fetch.mjs"),

@@ -3,7 +3,7 @@
 Environment:
     MEMBRANE_MOCK     the membrane-mock binary (default <repo>/.build/debug/membrane-mock)
     MEMBRANE_LIBRARY  libmembrane.so to test (default <repo>/.build/release/libmembrane.so,
-                      then the system's), as in examples/python/membrane/__init__.py
+                      then the system's), as in python/membrane/
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ from typing import Any, Deque, Dict, Iterator, List, Optional
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PYTHON_EXAMPLES = REPO / "examples" / "python"
+PACKAGE_DIR = REPO / "python"                  # the package's source (pyproject.toml, membrane/)
+PYTHON_EXAMPLES = REPO / "examples" / "python"  # lookup.py
 FIXTURES = REPO / "examples" / "fixtures" / "integrations.json"
 TOKEN = "mock-token"
 
 sys.path.insert(0, str(PYTHON_EXAMPLES))
+sys.path.insert(0, str(PACKAGE_DIR))
 
 # The suite talks to servers on 127.0.0.1 and must not depend on the machine's
 # proxy settings (libcurl reads them at every request); test_proxy.py sets its own.

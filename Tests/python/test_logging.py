@@ -17,7 +17,7 @@ from typing import Iterator, List
 import pytest
 
 import membrane
-from conftest import PYTHON_EXAMPLES, TOKEN, MockServer
+from conftest import PACKAGE_DIR, TOKEN, MockServer
 
 LINE = re.compile(r"^GET (?P<target>\S+): (?P<what>.+) \(attempt (?P<attempt>\d+), \d+ ms\)$")
 RETRY = re.compile(r"^GET (?P<target>\S+): retrying in \d+ ms \(attempt (?P<next>\d+) of (?P<of>\d+)\)$")
@@ -238,7 +238,7 @@ def test_nothing_is_printed_without_logging_configured(mock: MockServer) -> None
               f"c = membrane.Client({mock.url!r}, {TOKEN!r}, retry_base_ms=1)\n"
               "print(c.integration('hubspot')['key'])\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["PYTHONPATH"] = str(PYTHON_EXAMPLES)
+    env["PYTHONPATH"] = str(PACKAGE_DIR)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"hubspot\n"

@@ -1,4 +1,4 @@
-"""The package as a user gets it: `make install` the library, `pip install ./examples/python`
+"""The package as a user gets it: `make install` the library, `pip install ./python`
 into a fresh virtual environment, and look an integration up from outside the checkout,
 with the library found by the dynamic loader (LD_LIBRARY_PATH), not MEMBRANE_LIBRARY."""
 
@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, NamedTuple
 import pytest
 
 import membrane
-from conftest import PYTHON_EXAMPLES, REPO, TOKEN, MockServer
+from conftest import PACKAGE_DIR, REPO, TOKEN, MockServer
 
 pytestmark = pytest.mark.package
 
@@ -82,9 +82,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     timings["venv"] = time.monotonic() - began
 
     # pip builds in the source folder (build/, *.egg-info): give it a copy, which
-    # also proves the package needs nothing from outside examples/python.
+    # also proves the package needs nothing from outside python/.
     source = base / "src"
-    shutil.copytree(PYTHON_EXAMPLES, source,
+    shutil.copytree(PACKAGE_DIR, source,
                     ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".*"))
     began = time.monotonic()
     workdir = base / "work"

@@ -13,7 +13,7 @@ from typing import Dict, Optional
 import pytest
 
 import membrane
-from conftest import PYTHON_EXAMPLES, REPO
+from conftest import PACKAGE_DIR, PYTHON_EXAMPLES, REPO
 
 HEADER = REPO / "Include" / "membrane.h"
 
@@ -128,7 +128,7 @@ def fakes(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
 def run_with_library(library: Path, code: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["MEMBRANE_LIBRARY"] = str(library)
-    env["PYTHONPATH"] = str(PYTHON_EXAMPLES)
+    env["PYTHONPATH"] = str(PACKAGE_DIR)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           timeout=60)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Look up one Membrane integration and print it as JSON.
 
-The Python twin of examples/c/membrane-get.c (it imports the membrane package next to it):
+The Python twin of examples/c/membrane-get.c. It imports the membrane package: in a
+checkout of libmembrane, the one in python/ (two folders up); otherwise the installed one.
 
     MEMBRANE_TOKEN=... python3 lookup.py [--include-secrets] [--api-url URL] SELECTOR
 """
@@ -14,7 +15,9 @@ import os
 import sys
 from typing import Dict, List, Optional, Type
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_CHECKOUT_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python")
+if os.path.isfile(os.path.join(_CHECKOUT_PACKAGE, "membrane", "__init__.py")):
+    sys.path.insert(0, os.path.normpath(_CHECKOUT_PACKAGE))
 
 import membrane  # noqa: E402
 

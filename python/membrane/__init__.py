@@ -482,10 +482,10 @@ _SONAME = f"libmembrane.so.{REQUIRED_MAJOR}"
 def _source_checkout_library() -> Optional[Path]:
     """The build folder's library when this file sits in a libmembrane checkout.
 
-    ``<repo>/examples/python/membrane/__init__.py``: an installed copy (in
-    site-packages) has no ``Include/membrane.h`` three folders up.
+    ``<repo>/python/membrane/__init__.py``: an installed copy (in
+    site-packages) has no ``Include/membrane.h`` two folders up.
     """
-    repo = Path(__file__).resolve().parents[3]
+    repo = Path(__file__).resolve().parents[2]
     built = repo / ".build" / "release" / "libmembrane.so"
     if (repo / "Include" / "membrane.h").is_file() and built.exists():
         return built
