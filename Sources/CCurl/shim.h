@@ -36,3 +36,7 @@ static inline CURLMcode mbcurl_multi_setopt_long(CURLM *multi, CURLMoption optio
 static inline CURLcode mbcurl_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
     return curl_easy_getinfo(handle, info, value);
 }
+static inline CURLcode mbcurl_setopt_prereq_function(CURL *handle,
+                                                    int (*callback)(void *, char *, char *, int, int)) {
+    return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
+}

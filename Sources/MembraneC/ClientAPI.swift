@@ -9,6 +9,8 @@ public func membrane_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?,
                                 _ apiURL: UnsafePointer<CChar>?,
                                 _ token: UnsafePointer<CChar>?,
                                 _ err: UnsafeMutablePointer<membrane_error>?) -> Int32 {
+    // Before the first client exists, so before any client is shared.
+    _ = Rehearsal.done
     guard let out else { return ErrorReporting.invalidArgument("out is NULL", err) }
     out.pointee = nil
     var url: String?

@@ -18,6 +18,8 @@ struct ClientSettings: Sendable {
     var maximumParallel = 8
     var maximumPages = 1000
     var log: LogHandler?
+    /// Only for the rehearsal client: the HTTP answer to play for a path.
+    var cannedAnswers: (@Sendable (String) -> CannedAnswer)?
     /// Built once: every request sends the same headers.
     let headers: HeaderList
 
@@ -32,6 +34,7 @@ struct ClientSettings: Sendable {
         TransportRequest(url: apiURL.string + path, path: path, headers: headers, userAgent: userAgent,
                          timeoutMilliseconds: timeoutMilliseconds,
                          connectTimeoutMilliseconds: connectTimeoutMilliseconds,
-                         caFile: caFile, maximumResponseBytes: maximumResponseBytes, log: log)
+                         caFile: caFile, maximumResponseBytes: maximumResponseBytes, log: log,
+                         canned: cannedAnswers?(path))
     }
 }

@@ -12,7 +12,7 @@ final class CurlEasy {
     private var caFile: String?
 
     init() throws(MembraneError) {
-        guard let handle = curl_easy_init() else {
+        guard let handle = CurlGlobal.creatingHandle(curl_easy_init) else {
             throw MembraneError(code: .internal, message: "libcurl could not create a handle")
         }
         self.handle = handle
@@ -41,6 +41,7 @@ final class CurlEasy {
         let context = Unmanaged.passUnretained(sink).toOpaque()
         _ = mbcurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
         _ = mbcurl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+        request.canned?.install(on: handle)
     }
 
     /// From libcurl's defaults (live connections and caches stay) to the

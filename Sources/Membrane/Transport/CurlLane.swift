@@ -12,7 +12,7 @@ final class CurlLane: @unchecked Sendable {
     private var easies: [CurlEasy] = []
 
     init() throws(MembraneError) {
-        guard let multi = curl_multi_init() else {
+        guard let multi = CurlGlobal.creatingHandle(curl_multi_init) else {
             throw MembraneError(code: .internal, message: "libcurl could not create a multi handle")
         }
         self.multi = multi

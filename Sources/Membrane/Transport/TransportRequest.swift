@@ -11,4 +11,6 @@ struct TransportRequest: Sendable {
     var caFile: String?
     var maximumResponseBytes: Int
     var log: LogHandler?
+    /// Set only for the rehearsal: the answer libcurl reads instead of the network.
+    var canned: CannedAnswer?
 }
