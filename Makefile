@@ -3,7 +3,7 @@
 #   make          build libmembrane.so (release) and the stand-in server
 #   make demo     look integrations up from C and Python against the stand-in server
 #   make test     the whole test suite (Swift, C under valgrind, Python, TLS against
-#                 nginx, ThreadSanitizer, 30 s of fuzzing, library shape)
+#                 nginx, ThreadSanitizer, helgrind and DRD, 30 s of fuzzing, library shape)
 #   make fuzz     fuzz the response-to-model path (FUZZ_SECONDS, default 300)
 #   make bench    benchmarks against the alternatives (~1.5 min) -> .build/bench/results.md;
 #                 never part of make test
@@ -17,6 +17,7 @@ CC           ?= cc
 RELEASE_DIR  := .build/release
 DEBUG_DIR    := .build/debug
 LIBRARY      := $(RELEASE_DIR)/libmembrane.so
+LIBRARY_DEBUG := $(LIBRARY).debug
 MOCK         := $(DEBUG_DIR)/membrane-mock
 EXAMPLES_DIR := .build/examples
 MEMBRANE_GET := $(EXAMPLES_DIR)/membrane-get
@@ -29,7 +30,7 @@ FIXTURES     := examples/fixtures/integrations.json
 
 # What building needs, and what only the tests need on top.
 BUILD_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config libsqlite3-dev
-TEST_PACKAGES  := valgrind nginx-light openssl cmake luajit ruby sqlite3
+TEST_PACKAGES  := valgrind gdb nginx-light openssl cmake luajit ruby sqlite3
 
 # make install PREFIX=/usr/local DESTDIR=
 PREFIX       ?= /usr/local
@@ -39,12 +40,14 @@ INCLUDEDIR   := $(DESTDIR)$(PREFIX)/include
 PKGCONFIGDIR := $(LIBDIR)/pkgconfig
 CMAKEDIR     := $(LIBDIR)/cmake/membrane
 DATADIR      := $(DESTDIR)$(PREFIX)/share/membrane
+# gdb looks for the debuglink's file in .debug/ beside the library.
+DEBUGDIR     := $(LIBDIR)/.debug
 VERSION      := $(shell sed -n 's/^\#define MEMBRANE_VERSION_STRING "\(.*\)"/\1/p' Include/membrane.h)
 MAJOR        := $(firstword $(subst ., ,$(VERSION)))
 INSTALLED    := $(LIBDIR)/libmembrane.so.$(VERSION) $(LIBDIR)/libmembrane.so.$(MAJOR) \
                 $(LIBDIR)/libmembrane.so $(INCLUDEDIR)/membrane.h $(PKGCONFIGDIR)/membrane.pc \
                 $(CMAKEDIR)/membraneConfig.cmake $(CMAKEDIR)/membraneConfigVersion.cmake \
-                $(DATADIR)/membrane.cdef
+                $(DATADIR)/membrane.cdef $(DATADIR)/membrane.supp $(DEBUGDIR)/libmembrane.so.debug
 FUZZ_DIR     := .build-fuzz
 FUZZ_SECONDS ?= 300
 
@@ -52,7 +55,7 @@ export MEMBRANE_LIBRARY := $(CURDIR)/$(LIBRARY)
 export MEMBRANE_MOCK    := $(CURDIR)/$(MOCK)
 export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
-.PHONY: all build library ffi mock examples deps test-deps apt-packages install uninstall bench test test-swift test-c test-python test-shape test-tsan fuzz demo clean
+.PHONY: all build library debug-symbols ffi mock examples deps test-deps apt-packages install uninstall bench test test-swift test-c test-python test-shape test-threadcheck test-tsan fuzz demo clean
 
 all: build
 
@@ -83,6 +86,17 @@ apt-packages:
 library: deps
 	$(SWIFT) build -c release --product membrane
 	ln -sf libmembrane.so $(RELEASE_DIR)/libmembrane.so.0
+	@$(MAKE) --no-print-directory debug-symbols
+
+# The linker leaves the symbols in; move them to libmembrane.so.debug (found by
+# gdb and valgrind through the GNU debuglink and the build id) and ship the
+# library stripped. Only when the link is new: a stripped file has none to move.
+debug-symbols:
+	@if readelf -S $(LIBRARY) | grep -q '\.debug_info'; then \
+	  objcopy --only-keep-debug $(LIBRARY) $(LIBRARY_DEBUG) && \
+	  objcopy --strip-all --add-gnu-debuglink=$(LIBRARY_DEBUG) $(LIBRARY) && \
+	  echo "debug symbols: $(LIBRARY_DEBUG)"; \
+	fi
 
 # What FFIs and pkg-config users of the build folder need, beside the library.
 ffi: $(CDEF) $(UNINSTALLED_PC)
@@ -124,6 +138,10 @@ test-python: build
 test-shape: library
 	bash Tests/shape.sh $(LIBRARY)
 
+# 16 threads' first lookups under valgrind's helgrind and DRD: 0 errors expected.
+test-threadcheck: build
+	bash Tests/threadcheck/run.sh
+
 # The thread-sharing tests, built and run under ThreadSanitizer (own build folder).
 test-tsan: mock
 	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan --product libmembranePackageTests
@@ -150,6 +168,11 @@ install:
 	ln -sfn libmembrane.so.$(MAJOR) $(LIBDIR)/libmembrane.so
 	install -m 0644 Include/membrane.h $(INCLUDEDIR)/membrane.h
 	install -m 0644 $(CDEF) $(DATADIR)/membrane.cdef
+	install -m 0644 packaging/membrane.supp $(DATADIR)/membrane.supp
+	@if [ -f $(LIBRARY_DEBUG) ]; then \
+	  install -d $(DEBUGDIR) && install -m 0644 $(LIBRARY_DEBUG) $(DEBUGDIR)/libmembrane.so.debug && \
+	  echo "install $(LIBRARY_DEBUG) -> $(DEBUGDIR)/libmembrane.so.debug"; \
+	fi
 	sed -e 's/@VERSION@/$(VERSION)/g' packaging/membrane.pc.in > $(PKGCONFIGDIR)/membrane.pc
 	for f in membraneConfig membraneConfigVersion; do \
 	  sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@MAJOR@/$(MAJOR)/g' packaging/$$f.cmake.in > $(CMAKEDIR)/$$f.cmake; \
@@ -163,6 +186,7 @@ uninstall:
 	rm -f $(INSTALLED)
 	-rmdir $(CMAKEDIR) 2>/dev/null
 	-rmdir $(DATADIR) 2>/dev/null
+	-rmdir $(DEBUGDIR) 2>/dev/null
 	@if [ -n "$(DESTDIR)" ] && [ -d "$(DESTDIR)" ]; then \
 	  cd "$(DESTDIR)" && rmdir -p --ignore-fail-on-non-empty \
 	    .$(PREFIX)/lib/cmake .$(PREFIX)/lib/pkgconfig .$(PREFIX)/share .$(PREFIX)/include 2>/dev/null || true; \

@@ -8,7 +8,7 @@ import PackageDescription
 // The C ABI is linked with the Swift runtime inside (hosts need no Swift), a
 // SONAME, and a version script that exports membrane_* and nothing else.
 let sharedLibraryLinkerFlags: [String] = [
-    "-static-stdlib", "-use-ld=lld", "-Xlinker", "--gc-sections", "-Xlinker", "--strip-all",
+    "-static-stdlib", "-use-ld=lld", "-Xlinker", "--gc-sections",
     "-Xlinker", "-soname", "-Xlinker", "libmembrane.so.0",
     "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/MembraneC/exports.map",
 ]

@@ -51,6 +51,7 @@ suite swift bash Tests/with-mock.sh swift test
 suite c bash Tests/c/run.sh
 suite python python3 -m pytest -q Tests/python
 suite tsan make --no-print-directory test-tsan
+suite threadcheck bash Tests/threadcheck/run.sh
 suite fuzz make --no-print-directory fuzz FUZZ_SECONDS=30
 suite install bash Tests/install/run.sh
 suite shape bash Tests/shape.sh .build/release/libmembrane.so

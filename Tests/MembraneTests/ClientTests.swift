@@ -20,7 +20,8 @@ struct ClientTests {
         let parsed = try #require(body.withUnsafeBytes { try? JSONValue.parse($0).get() })
         let integration = try Integration(json: parsed)
         #expect(integration.id == "67c05c5f0872bad5078153b9")
-        #expect(integration.name == try client.integration("hubspot").name)
+        let viaJSON = try client.integration("hubspot")
+        #expect(integration.name == viaJSON.name)
         #expect(String(decoding: body, as: UTF8.self).contains("\"key\""))
         #expect(throws: MembraneError.self) { try client.integrationText("no-such-integration") }
         #expect(throws: MembraneError.self) { try client.integrationText("") }

@@ -112,11 +112,14 @@ expected=$(
         "f $PREFIX/include/membrane.h" \
         "f $PREFIX/lib/pkgconfig/membrane.pc" \
         "f $PREFIX/lib/cmake/membrane/membraneConfig.cmake" \
-        "f $PREFIX/lib/cmake/membrane/membraneConfigVersion.cmake" | sort
+        "f $PREFIX/lib/cmake/membrane/membraneConfigVersion.cmake" \
+        "f $PREFIX/lib/.debug/libmembrane.so.debug" \
+        "f $PREFIX/share/membrane/membrane.cdef" \
+        "f $PREFIX/share/membrane/membrane.supp" | sort
 )
 actual=$(cd "$DEST" && find . -mindepth 1 ! -type d -printf '%y /%P\n' | sort)
 if [ "$actual" = "$expected" ]; then
-    pass "installed exactly the 7 expected files and links under $PREFIX"
+    pass "installed exactly the $(printf '%s\n' "$expected" | wc -l) expected files and links under $PREFIX"
 else
     fail "installed files: want"
     printf '%s\n' "$expected" | sed 's/^/      want /'
@@ -139,6 +142,23 @@ soname=$(readelf -d "$LIB/libmembrane.so.$VERSION" 2>/dev/null | sed -n 's/.*(SO
 check "SONAME is libmembrane.so.$MAJOR (got '$soname')" test "$soname" = "libmembrane.so.$MAJOR"
 check "include/membrane.h is Include/membrane.h" cmp -s "$P/include/membrane.h" Include/membrane.h
 check "include/membrane.h is not executable" test ! -x "$P/include/membrane.h"
+check "share/membrane/membrane.supp (valgrind suppressions for hosts) is packaging/membrane.supp" \
+    cmp -s "$P/share/membrane/membrane.supp" packaging/membrane.supp
+
+# Debug symbols: the library ships stripped; gdb finds file and line through
+# the debuglink in lib/.debug/. The same library copied alone has none.
+check "the installed library is stripped (no .debug_info)" \
+    bash -c '! readelf -S "$1" | grep -q "\.debug_info"' _ "$LIB/libmembrane.so.$VERSION"
+check "lib/.debug/libmembrane.so.debug is the build's debug file" \
+    cmp -s "$LIB/.debug/libmembrane.so.debug" "$ROOT/.build/release/libmembrane.so.debug"
+gdb -batch -ex 'info line CurlLane.swift:15' "$LIB/libmembrane.so.$VERSION" >"$WORK/gdb.installed" 2>&1
+check "gdb names the source line of an internal function in the installed library" \
+    grep -q 'Line 15 of ".*CurlLane.swift"' "$WORK/gdb.installed"
+mkdir -p "$WORK/alone"
+cp "$LIB/libmembrane.so.$VERSION" "$WORK/alone/"
+gdb -batch -ex 'info line CurlLane.swift:15' "$WORK/alone/libmembrane.so.$VERSION" >"$WORK/gdb.alone" 2>&1
+check "without the debug file, gdb has no source lines (so they came from it)" \
+    bash -c '! grep -q "Line 15 of" "$1"' _ "$WORK/gdb.alone"
 check "membrane.pc and the CMake files have no @PLACEHOLDER@ left" \
     bash -c '! grep -l "@[A-Z_]*@" "$@"' _ "$LIB/pkgconfig/membrane.pc" \
     "$LIB/cmake/membrane/membraneConfig.cmake" "$LIB/cmake/membrane/membraneConfigVersion.cmake"
