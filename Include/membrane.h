@@ -188,6 +188,13 @@ typedef struct membrane_client membrane_client;
  * token holding control characters; MEMBRANE_EAUTH when no token is given or
  * configured; MEMBRANE_EINTERNAL when libcurl cannot be initialised.
  * Thread-safe.
+ *
+ * The first call in a process also does the library's one-time set-up (a
+ * few milliseconds): it runs each kind of call once against canned answers
+ * on a socket of its own on 127.0.0.1, so that nothing is first set up
+ * while threads share a client. Thread checkers (valgrind's helgrind and
+ * DRD) then report no errors in libmembrane; share/membrane/membrane.supp
+ * holds suppressions for the libraries it uses.
  */
 int membrane_client_new(membrane_client **out, const char *api_url, const char *token,
                         membrane_error *err);
