@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every suite (Swift, C, Python, library shape), even after one fails,
+# Runs every suite (Swift, C, Python, library shape, FFIs, SQLite), even after one fails,
 # prints a table of counts and one closing line: "total: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +55,8 @@ suite threadcheck bash Tests/threadcheck/run.sh
 suite fuzz make --no-print-directory fuzz FUZZ_SECONDS=30
 suite install bash Tests/install/run.sh
 suite shape bash Tests/shape.sh .build/release/libmembrane.so
+suite ffi bash Tests/ffi/run.sh
+suite sqlite bash Tests/sqlite/run.sh
 
 echo
 echo "=== summary"

@@ -4,7 +4,8 @@
 #
 #   1. `make install DESTDIR=<tmp>` (PREFIX left at its default, /usr/local):
 #      exactly the expected files, the links libmembrane.so -> .so.0 ->
-#      .so.X.Y.Z, the SONAME, the header, membrane.pc and the CMake package.
+#      .so.X.Y.Z, the SONAME, the header, membrane.pc, the CMake package and
+#      share/membrane/membrane.cdef (the FFI declarations, as built).
 #   2. The C examples (examples/c/membrane-get.c, membrane-status.c and
 #      CMakeLists.txt), copied to a folder outside the repository, build
 #      against the installed tree only: (a) with
@@ -144,6 +145,9 @@ check "include/membrane.h is Include/membrane.h" cmp -s "$P/include/membrane.h" 
 check "include/membrane.h is not executable" test ! -x "$P/include/membrane.h"
 check "share/membrane/membrane.supp (valgrind suppressions for hosts) is packaging/membrane.supp" \
     cmp -s "$P/share/membrane/membrane.supp" packaging/membrane.supp
+check "share/membrane/membrane.cdef (FFI declarations) is the built .build/release/membrane.cdef" \
+    cmp -s "$P/share/membrane/membrane.cdef" "$ROOT/.build/release/membrane.cdef"
+check "share/membrane/membrane.cdef is not executable" test ! -x "$P/share/membrane/membrane.cdef"
 
 # Debug symbols: the library ships stripped; gdb finds file and line through
 # the debuglink in lib/.debug/. The same library copied alone has none.
