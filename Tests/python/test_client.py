@@ -57,13 +57,13 @@ def test_every_error_code_has_its_class() -> None:
 
 
 def test_error_struct_layout_matches_the_header() -> None:
-    fields = dict((name, (getattr(membrane._CError, name).offset, getattr(membrane._CError, name).size))
-                  for name, _ in membrane._CError._fields_)
+    fields = dict((name, (getattr(membrane._native._CError, name).offset, getattr(membrane._native._CError, name).size))
+                  for name, _ in membrane._native._CError._fields_)
     assert fields == {
         "code": (0, 4), "http_status": (4, 4), "type": (8, 32), "key": (40, 64),
         "message": (104, 256), "error_id": (360, 64),
     }
-    assert ctypes.sizeof(membrane._CError) == 424
+    assert ctypes.sizeof(membrane._native._CError) == 424
 
 
 # -- the raw C ABI, as a C host would use it ------------------------------------
@@ -71,13 +71,13 @@ def test_error_struct_layout_matches_the_header() -> None:
 
 def test_raw_abi_fills_and_clears_the_error(mock: MockServer) -> None:
     lib = membrane.load_library()
-    client = membrane._ClientPtr()
-    err = membrane._CError()
+    client = membrane._native._ClientPtr()
+    err = membrane._native._CError()
     assert lib.membrane_client_new(ctypes.byref(client), mock.url.encode(), TOKEN.encode(),
                                    ctypes.byref(err)) == membrane.OK
     assert client
     try:
-        out = membrane._JSONPtr()
+        out = membrane._native._JSONPtr()
         rc = lib.membrane_integration_get(client, b"nope", 0, ctypes.byref(out), ctypes.byref(err))
         assert rc == membrane.ENOTFOUND
         assert not out, "out must be NULL on failure"
@@ -115,11 +115,11 @@ def test_raw_abi_fills_and_clears_the_error(mock: MockServer) -> None:
 
 def test_raw_abi_null_arguments() -> None:
     lib = membrane.load_library()
-    err = membrane._CError()
+    err = membrane._native._CError()
     assert lib.membrane_client_new(None, b"http://127.0.0.1:1", b"t", ctypes.byref(err)) \
         == membrane.EINVAL
     assert err.code == membrane.EINVAL
-    out = membrane._JSONPtr()
+    out = membrane._native._JSONPtr()
     assert lib.membrane_integration_get(None, b"x", 0, ctypes.byref(out), ctypes.byref(err)) \
         == membrane.EINVAL
     assert lib.membrane_client_set_long(None, membrane.OPT_TIMEOUT_MS, 1) == membrane.EINVAL
@@ -133,8 +133,8 @@ def test_raw_abi_null_arguments() -> None:
 
 def test_raw_abi_failed_new_sets_out_to_null(no_env) -> None:
     lib = membrane.load_library()
-    client = ctypes.cast(ctypes.c_void_p(0x1), membrane._ClientPtr)
-    err = membrane._CError()
+    client = ctypes.cast(ctypes.c_void_p(0x1), membrane._native._ClientPtr)
+    err = membrane._native._CError()
     assert lib.membrane_client_new(ctypes.byref(client), b"http://127.0.0.1:1", None,
                                    ctypes.byref(err)) == membrane.EAUTH
     assert not client

@@ -47,12 +47,12 @@ def test_library_path() -> None:
 
 def test_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEMBRANE_LIBRARY", "/somewhere/libmembrane.so")
-    assert membrane._candidates() == ["/somewhere/libmembrane.so"]  # the only one
+    assert membrane._native._candidates() == ["/somewhere/libmembrane.so"]  # the only one
     monkeypatch.delenv("MEMBRANE_LIBRARY")
-    assert membrane._candidates() == [str(REPO / ".build" / "release" / "libmembrane.so"),
+    assert membrane._native._candidates() == [str(REPO / ".build" / "release" / "libmembrane.so"),
                                       "libmembrane.so.0"]
-    monkeypatch.setattr(membrane, "_source_checkout_library", lambda: None)  # as when installed
-    assert membrane._candidates() == ["libmembrane.so.0"]
+    monkeypatch.setattr(membrane._native, "_source_checkout_library", lambda: None)  # as when installed
+    assert membrane._native._candidates() == ["libmembrane.so.0"]
 
 
 # -- the check, on stand-ins ----------------------------------------------------------
@@ -73,28 +73,28 @@ class Stub:
 
 
 def test_check_accepts_this_major() -> None:
-    assert membrane._check_version(Stub(0x000200, "0.2.0"), "stub.so") == 0x000200
-    assert membrane._check_version(Stub(0x000307, "0.3.7"), "stub.so") == 0x000307
-    assert membrane._check_version(Stub(0x0002FF, None), "stub.so") == 0x0002FF
+    assert membrane._native._check_version(Stub(0x000200, "0.2.0"), "stub.so") == 0x000200
+    assert membrane._native._check_version(Stub(0x000307, "0.3.7"), "stub.so") == 0x000307
+    assert membrane._native._check_version(Stub(0x0002FF, None), "stub.so") == 0x0002FF
 
 
 def test_check_refuses_another_major() -> None:
     with pytest.raises(membrane.LibraryVersionError) as caught:
-        membrane._check_version(Stub(0x010000, "1.0.0"), "/x/libmembrane.so.1")
+        membrane._native._check_version(Stub(0x010000, "1.0.0"), "/x/libmembrane.so.1")
     message = str(caught.value)
     assert "/x/libmembrane.so.1" in message
     assert "1.0.0" in message and "major version 1" in message
     assert "major version 0" in message and membrane.__version__ in message
     assert isinstance(caught.value, OSError)
     with pytest.raises(membrane.LibraryVersionError, match=r"libmembrane 2\.1\.3 \(major version 2\)"):
-        membrane._check_version(Stub(0x020103, None), "stub.so")
+        membrane._native._check_version(Stub(0x020103, None), "stub.so")
 
 
 def test_check_refuses_a_library_too_old() -> None:
     with pytest.raises(membrane.LibraryVersionError, match="no membrane_version_num"):
-        membrane._check_version(Stub(None, "0.1.0"), "old.so")
+        membrane._native._check_version(Stub(None, "0.1.0"), "old.so")
     with pytest.raises(membrane.LibraryVersionError, match="0.1.5, too old"):
-        membrane._check_version(Stub(0x000105, "0.1.5"), "old.so")
+        membrane._native._check_version(Stub(0x000105, "0.1.5"), "old.so")
 
 
 # -- the check, on real shared libraries --------------------------------------------
