@@ -1,15 +1,17 @@
 # libmembrane: build, test and demo.
 #
-#   make          build libmembrane.so (release) and the stand-in server
+#   make          build libmembrane.so (release) with membrane.cdef (FFI declarations) and an
+#                 uninstalled membrane.pc beside it, the stand-in server and the examples
 #   make demo     look integrations up from C and Python against the stand-in server
 #   make test     the whole test suite (Swift, C under valgrind, Python, TLS against
-#                 nginx, ThreadSanitizer, helgrind and DRD, 30 s of fuzzing, library shape)
+#                 nginx, ThreadSanitizer, helgrind and DRD, 30 s of fuzzing, library shape,
+#                 cffi/LuaJIT/fiddle/C++/pkg-config, the SQLite extension)
 #   make fuzz     fuzz the response-to-model path (FUZZ_SECONDS, default 300)
 #   make bench    benchmarks against the alternatives (~1.5 min) -> .build/bench/results.md;
 #                 never part of make test
 #
 # On a fresh Debian machine with Swift, run as root, it installs the system
-# packages it needs (after one apt-get update) and pytest from PyPI.
+# packages it needs (after one apt-get update) and pytest and cffi from PyPI.
 
 SWIFT        ?= swift
 PYTHON       ?= python3
@@ -98,16 +100,15 @@ debug-symbols:
 	  echo "debug symbols: $(LIBRARY_DEBUG)"; \
 	fi
 
-# What FFIs and pkg-config users of the build folder need, beside the library.
+# What FFIs and pkg-config users of the build folder need, beside the library
+# (after it: SwiftPM makes .build/release, a link).
 ffi: $(CDEF) $(UNINSTALLED_PC)
 
-$(CDEF): Include/membrane.h packaging/ffi-declarations.py
-	@mkdir -p $(RELEASE_DIR)
+$(CDEF): Include/membrane.h packaging/ffi-declarations.py | library
 	$(PYTHON) packaging/ffi-declarations.py Include/membrane.h $@
 
 # Absolute paths to this checkout; no rpath (run with LD_LIBRARY_PATH).
-$(UNINSTALLED_PC): packaging/membrane-uninstalled.pc.in Include/membrane.h
-	@mkdir -p $(RELEASE_DIR)
+$(UNINSTALLED_PC): packaging/membrane-uninstalled.pc.in Include/membrane.h | library
 	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@ROOT@|$(CURDIR)|g' $< > $@
 
 mock: deps
