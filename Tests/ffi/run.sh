@@ -6,7 +6,9 @@
 #      and matches the header as the C compiler sees it
 #      (check_declarations.py); that check fails, as it must, on a header
 #      that gained a constant, an enumerator or a function the file lacks,
-#      and on a file with a wrong prototype, value or field.
+#      and on a file with a wrong prototype, value or field. The generator
+#      refuses, writing nothing, what it cannot translate (an inline
+#      function, an #if it cannot decide).
 #   2. membrane_error's size and offsets, at compile time (layout.c, C11,
 #      -Wall -Wextra -Werror -pedantic).
 #   3. Python cffi, LuaJIT and Ruby fiddle take the file verbatim, load the
@@ -25,6 +27,8 @@
 #                      (default .build/release)
 #   MEMBRANE_MOCK      the stand-in server's binary (default .build/debug/membrane-mock)
 #   CC, CXX, PYTHON    compilers and Python (default cc, g++, python3)
+#   GCC                the compiler that judges the declarations: GCC, for -aux-info
+#                      and __builtin_types_compatible_p (default gcc)
 set -u
 
 cd "$(dirname "$0")/../.." || exit 2
@@ -33,6 +37,7 @@ LIB_DIR=${MEMBRANE_LIB_DIR:-.build/release}
 MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
 CC=${CC:-cc}
 CXX=${CXX:-g++}
+GCC=${GCC:-gcc}
 PYTHON=${PYTHON:-python3}
 TOKEN=mock-token # the token Tests/lib/mock.sh starts the stand-in server with
 VERSION=$(sed -n 's/^#define MEMBRANE_VERSION_STRING "\(.*\)"/\1/p' Include/membrane.h)
@@ -94,7 +99,7 @@ check "membrane.cdef declares json_t opaque: typedef struct json_t json_t;" \
     grep -qx 'typedef struct json_t json_t;' "$CDEF"
 
 # declarations_check HEADER CDEF LOG: the compiler-judged comparison.
-declarations_check() { "$PYTHON" Tests/ffi/check_declarations.py "$1" "$2" "$CC" >"$3" 2>&1; }
+declarations_check() { "$PYTHON" Tests/ffi/check_declarations.py "$1" "$2" "$GCC" >"$3" 2>&1; }
 if declarations_check Include/membrane.h "$CDEF" "$WORK/check.log"; then
     pass "membrane.cdef matches membrane.h, compiler-checked: $(tail -n 1 "$WORK/check.log")"
 else
@@ -103,7 +108,9 @@ else
 fi
 
 # The check must fail when the two part. mutant NAME FILE SED-SCRIPT: a copy
-# of FILE (membrane.h or membrane.cdef) changed by SED-SCRIPT, in $WORK/NAME/.
+# of FILE (membrane.h, or the membrane.cdef made from it just now) changed by
+# SED-SCRIPT, in $WORK/NAME/.
+FRESH=$WORK/membrane.cdef
 mutant() {
     mkdir -p "$WORK/$1"
     sed "$3" "$2" >"$WORK/$1/$(basename "$2")"
@@ -125,7 +132,7 @@ catches() {
 }
 if mutant new-define Include/membrane.h \
     's/^#define MEMBRANE_INCLUDE_SECRETS 1u$/&\n#define MEMBRANE_TEST_NEW_FLAG 2u/'; then
-    catches "a #define the file lacks" "$WORK/new-define/membrane.h" "$CDEF" MEMBRANE_TEST_NEW_FLAG
+    catches "a #define the file lacks" "$WORK/new-define/membrane.h" "$FRESH" MEMBRANE_TEST_NEW_FLAG
     # ... and the generator picks it up: the new file passes.
     if "$PYTHON" packaging/ffi-declarations.py "$WORK/new-define/membrane.h" "$WORK/new-define/membrane.cdef" &&
         declarations_check "$WORK/new-define/membrane.h" "$WORK/new-define/membrane.cdef" "$WORK/catch.log" &&
@@ -136,22 +143,39 @@ if mutant new-define Include/membrane.h \
         show "$WORK/catch.log"
     fi
 fi
+# What the generator cannot translate faithfully, it refuses (no file).
+# refuses WHAT NAME: ffi-declarations.py fails on $WORK/NAME/membrane.h.
+refuses() {
+    if "$PYTHON" packaging/ffi-declarations.py "$WORK/$2/membrane.h" "$WORK/$2/membrane.cdef" \
+        >"$WORK/$2/generate.log" 2>&1 || [ -e "$WORK/$2/membrane.cdef" ]; then
+        fail "ffi-declarations.py refuses $1 and writes nothing"
+        show "$WORK/$2/generate.log"
+    else
+        pass "ffi-declarations.py refuses $1 and writes nothing: $(tail -n 1 "$WORK/$2/generate.log" | sed 's/.*membrane.h: //')"
+    fi
+}
+mutant inline-function Include/membrane.h \
+    's/^void membrane_free(void \*ptr);$/&\nstatic inline int membrane_test_inline(void) { return 1; }/' &&
+    refuses "an inline function" inline-function
+mutant undecidable-if Include/membrane.h \
+    's/^#define MEMBRANE_INCLUDE_SECRETS 1u$/#if MEMBRANE_SOMETHING_ELSE\n&\n#endif/' &&
+    refuses "an #if it cannot decide" undecidable-if
 if mutant new-enumerator Include/membrane.h \
     's/^\( *MEMBRANE_ECANCELED *= *-13\)\( .*\)$/\1, MEMBRANE_ETESTNEW = -99\2/'; then
-    catches "an enumerator the file lacks" "$WORK/new-enumerator/membrane.h" "$CDEF" MEMBRANE_ETESTNEW
+    catches "an enumerator the file lacks" "$WORK/new-enumerator/membrane.h" "$FRESH" MEMBRANE_ETESTNEW
 fi
 if mutant new-function Include/membrane.h \
     's/^void membrane_free(void \*ptr);$/&\nint membrane_test_new_function(int x);/'; then
-    catches "a function the file lacks" "$WORK/new-function/membrane.h" "$CDEF" membrane_test_new_function
+    catches "a function the file lacks" "$WORK/new-function/membrane.h" "$FRESH" membrane_test_new_function
 fi
-if mutant wrong-prototype "$CDEF" 's/int option, long value/int option, int value/'; then
+if mutant wrong-prototype "$FRESH" 's/int option, long value/int option, int value/'; then
     catches "a prototype with a wrong parameter type" Include/membrane.h \
         "$WORK/wrong-prototype/membrane.cdef" membrane_client_set_long
 fi
-if mutant wrong-value "$CDEF" 's/MEMBRANE_ENOTFOUND = -4/MEMBRANE_ENOTFOUND = -40/'; then
+if mutant wrong-value "$FRESH" 's/MEMBRANE_ENOTFOUND = -4/MEMBRANE_ENOTFOUND = -40/'; then
     catches "a constant with a wrong value" Include/membrane.h "$WORK/wrong-value/membrane.cdef" MEMBRANE_ENOTFOUND
 fi
-if mutant wrong-field "$CDEF" 's/char key\[64\];/char key[60];/'; then
+if mutant wrong-field "$FRESH" 's/char key\[64\];/char key[60];/'; then
     catches "a struct field of a wrong size" Include/membrane.h "$WORK/wrong-field/membrane.cdef" 'struct membrane_error'
 fi
 
@@ -245,6 +269,8 @@ echo "      pkg-config --cflags --libs membrane: $PC_FLAGS"
 check "its flags name this checkout's Include and build folder, -lmembrane and -ljansson" \
     bash -c '[[ " $1 " == *" -I$2/Include "* && " $1 " == *" -L$3 "* &&
                 " $1 " == *" -lmembrane "* && " $1 " == *" -ljansson "* ]]' _ "$PC_FLAGS" "$ROOT" "$LIB_ABS"
+check "no rpath in them (the README says: run with LD_LIBRARY_PATH)" \
+    bash -c '[[ "$1" != *rpath* ]]' _ "$PC_FLAGS"
 mkdir -p "$WORK/pc"
 cp examples/c/membrane-get.c "$WORK/pc/"
 # shellcheck disable=SC2086
