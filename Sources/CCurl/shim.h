@@ -17,24 +17,11 @@ static inline CURLcode mbcurl_setopt_write_function(CURL *handle, CURLoption opt
                                                     size_t (*callback)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(handle, option, callback);
 }
-static inline CURLcode mbcurl_setopt_xferinfo_function(CURL *handle,
-                                                       int (*callback)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t)) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
-}
 static inline CURLcode mbcurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-static inline CURLcode mbcurl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-static inline CURLcode mbcurl_getinfo_string(CURL *handle, CURLINFO info, char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
 static inline CURLMcode mbcurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
-}
-static inline CURLcode mbcurl_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
-    return curl_easy_getinfo(handle, info, value);
 }
 static inline CURLcode mbcurl_setopt_prereq_function(CURL *handle,
                                                     int (*callback)(void *, char *, char *, int, int)) {

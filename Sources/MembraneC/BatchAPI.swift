@@ -34,13 +34,12 @@ public func membrane_integrations_get_many(_ handle: OpaquePointer?,
         guard let selector = selectors?[index] else {
             return ErrorReporting.invalidArgument("selectors[\(index)] is NULL", err)
         }
-        switch CString.read(selector, limit: 1024) {
+        switch SelectorArgument.read(selector) {
         case .success(let text):
             texts.append(text)
-        case .failure(let problem):
+        case .failure(let error):
             texts.append("")
-            invalid[index] = MembraneError(code: .invalidArgument, message: problem == .tooLong
-                ? "the selector is longer than 1024 bytes" : "the selector is not valid UTF-8")
+            invalid[index] = error
         }
     }
     let client = ClientHandle.client(handle)
@@ -65,7 +64,7 @@ public func membrane_integrations_get_many(_ handle: OpaquePointer?,
                 element = json_deep_copy(value)
                 json_decref(value)
             }
-        case .failure(let error): element = JSONBuilding.errorEntry(error)
+        case .failure(let error): element = BatchErrorEntry.make(error)
         }
         guard json_array_append_new(array, element) == 0 else {
             json_decref(array)

@@ -23,7 +23,7 @@ public func membrane_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?,
     var secret: String?
     if let token {
         // The token is never described beyond this: no length, no bytes.
-        guard case .success(let text) = CString.read(token, limit: 16 * 1024) else {
+        guard case .success(let text) = CString.read(token, limit: ArgumentLimits.tokenBytes) else {
             return ErrorReporting.invalidArgument("token is not UTF-8 or is too long", err)
         }
         secret = text

@@ -16,10 +16,9 @@ public func membrane_integration_get(_ handle: OpaquePointer?,
         return ErrorReporting.invalidArgument("unknown flags \(flags)", err)
     }
     let text: String
-    switch CString.read(selector, limit: 1024) {
+    switch SelectorArgument.read(selector) {
     case .success(let string): text = string
-    case .failure(.tooLong): return ErrorReporting.invalidArgument("the selector is longer than 1024 bytes", err)
-    case .failure(.notUTF8): return ErrorReporting.invalidArgument("the selector is not valid UTF-8", err)
+    case .failure(let error): return ErrorReporting.fail(error, err)
     }
     do throws(MembraneError) {
         let integration = try ClientHandle.client(handle)
@@ -47,10 +46,9 @@ public func membrane_integration_get_text(_ handle: OpaquePointer?,
         return ErrorReporting.invalidArgument("unknown flags \(flags)", err)
     }
     let text: String
-    switch CString.read(selector, limit: 1024) {
+    switch SelectorArgument.read(selector) {
     case .success(let string): text = string
-    case .failure(.tooLong): return ErrorReporting.invalidArgument("the selector is longer than 1024 bytes", err)
-    case .failure(.notUTF8): return ErrorReporting.invalidArgument("the selector is not valid UTF-8", err)
+    case .failure(let error): return ErrorReporting.fail(error, err)
     }
     do throws(MembraneError) {
         let body = try ClientHandle.client(handle)

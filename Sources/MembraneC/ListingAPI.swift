@@ -41,7 +41,7 @@ private func listing(_ handle: OpaquePointer?,
     guard let handle else { return ErrorReporting.invalidArgument("client is NULL", err) }
     var parameters: [(name: String, value: String)] = []
     if let query {
-        switch JSONBuilding.queryParameters(query) {
+        switch ListingQuery.parameters(query) {
         case .success(let list): parameters = list
         case .failure(let error): return ErrorReporting.fail(error, err)
         }

@@ -14,7 +14,7 @@ public func fuzzResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let response = HTTPResponse(status: status, body: body, contentType: "application/json",
                                 location: "https://elsewhere.example/", retryAfter: nil)
     do {
-        let integration = try ResponseDecoding.integration(from: response)
+        let integration = try ResponseDecoding.decode(response, as: Integration.init(json:))
         touch(integration)
     } catch {
         // Every failure must be a well-formed error: a code and a message.

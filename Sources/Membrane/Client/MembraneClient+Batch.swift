@@ -29,7 +29,7 @@ extension MembraneClient {
         let exchanges = transport.perform(requests, parallel: settings.maximumParallel, policy: settings.retryPolicy)
         for (entry, exchange) in zip(unique, exchanges) {
             let result = Result { () throws(MembraneError) -> Integration in
-                try decode(exchange.get(), settings: settings, as: Integration.init(json:))
+                try settings.finish(exchange, as: Integration.init(json:)).0
             }
             for place in entry.places { results[place] = result }
         }

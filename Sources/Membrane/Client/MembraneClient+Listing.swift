@@ -20,29 +20,28 @@ extension MembraneClient {
     /// or more than the client's page cap (default 1000), ends the call with
     /// `.protocolError`.
     public func allIntegrations(query: [(name: String, value: String)] = []) throws(MembraneError) -> [Integration] {
-        let (maximumPages, token) = settings.withLock { ($0.maximumPages, $0.token.value) }
+        let settings = settings.withLock { $0 }
         let base = query.filter { $0.name != "cursor" }
         var cursor = query.last { $0.name == "cursor" }?.value
         var seen: Set<String> = []
         var items: [Integration] = []
-        do throws(MembraneError) {
-            for pageNumber in 1... {
-                let page = try integrationsPage(query: base + (cursor.map { [("cursor", $0)] } ?? []))
-                items += page.items
-                guard let next = page.cursor else { break }
-                guard seen.insert(next).inserted else {
-                    throw MembraneError(code: .protocolError, httpStatus: 200,
-                                        message: "the API returned cursor \"\(next)\" a second time; stopping rather than looping")
-                }
-                guard pageNumber < maximumPages else {
-                    throw MembraneError(code: .protocolError, httpStatus: 200,
-                                        message: "more than \(maximumPages) pages; stopping (raise the page cap to read further)")
-                }
-                cursor = next
+        for pageNumber in 1... {
+            // Each page's errors are finished by the funnel; the two below are ours.
+            let page = try integrationsPage(query: base + (cursor.map { [("cursor", $0)] } ?? []))
+            items += page.items
+            guard let next = page.cursor else { break }
+            guard seen.insert(next).inserted else {
+                // The cursor is the server's text: finished like any error, so it cannot carry the token.
+                throw settings.finished(MembraneError(
+                    code: .protocolError, httpStatus: 200,
+                    message: "the API returned cursor \"\(next)\" a second time; stopping rather than looping"))
             }
-        } catch {
-            // The cursor is the server's text: it gets the same hygiene as any error.
-            throw error.sanitized(hiding: token)
+            guard pageNumber < settings.maximumPages else {
+                throw settings.finished(MembraneError(
+                    code: .protocolError, httpStatus: 200,
+                    message: "more than \(settings.maximumPages) pages; stopping (raise the page cap to read further)"))
+            }
+            cursor = next
         }
         return items
     }

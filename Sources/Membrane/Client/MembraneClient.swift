@@ -120,9 +120,8 @@ public final class MembraneClient: Sendable {
     /// that parse JSON themselves.
     public func integrationText(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> [UInt8] {
         try Selector.validate(selector)
-        let (exchange, settings) = try perform(integrationPath(selector, includeSecrets))
-        _ = try decode(exchange, settings: settings, as: Integration.init(json:))
-        return exchange.response.body
+        let (exchange, settings) = perform(integrationPath(selector, includeSecrets))
+        return try settings.finish(exchange, as: Integration.init(json:)).1.body
     }
 
     func integrationPath(_ selector: String, _ includeSecrets: Bool) -> String {
@@ -132,29 +131,15 @@ public final class MembraneClient: Sendable {
     /// One GET of `path`, its answer made into a model: the path every
     /// single request takes (lookups and pages alike).
     func get<Model>(_ path: String, as build: (JSONValue) throws(MembraneError) -> Model) throws(MembraneError) -> Model {
-        let (exchange, settings) = try perform(path)
-        return try decode(exchange, settings: settings, as: build)
+        let (exchange, settings) = perform(path)
+        return try settings.finish(exchange, as: build).0
     }
 
-    /// One GET of `path` with the settings of this moment: the answer, or a
-    /// transport failure fit to show.
-    func perform(_ path: String) throws(MembraneError) -> (Exchange, ClientSettings) {
+    /// One GET of `path` with the settings of this moment, unfinished: the
+    /// caller ends it through `settings.finish`.
+    func perform(_ path: String) -> (Exchange, ClientSettings) {
         let settings = settings.withLock { $0 }
-        do throws(MembraneError) {
-            return (try transport.perform(settings.request(for: path), policy: settings.retryPolicy), settings)
-        } catch {
-            throw error.sanitized(hiding: settings.token.value)
-        }
-    }
-
-    /// The model an exchange carries, or the error it means, fit to show.
-    func decode<Model>(_ exchange: Exchange, settings: ClientSettings,
-                       as build: (JSONValue) throws(MembraneError) -> Model) throws(MembraneError) -> Model {
-        do throws(MembraneError) {
-            return try ResponseDecoding.decode(exchange.response, as: build)
-        } catch {
-            throw error.noting(attempts: exchange.attempts).sanitized(hiding: settings.token.value)
-        }
+        return (transport.perform(settings.request(for: path), policy: settings.retryPolicy), settings)
     }
 
     /// Makes every call in flight on this client throw `.canceled` promptly,

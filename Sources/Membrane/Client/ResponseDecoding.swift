@@ -1,10 +1,6 @@
 /// From an HTTP answer to a typed model or the error it means: the one path
 /// every response takes, and the one the fuzz target drives.
 enum ResponseDecoding {
-    static func integration(from response: HTTPResponse) throws(MembraneError) -> Integration {
-        try decode(response, as: Integration.init(json:))
-    }
-
     /// The model `build` makes of a successful answer's body, or the error
     /// the answer means. A body the model rejects carries the status it came with.
     static func decode<Model>(_ response: HTTPResponse,

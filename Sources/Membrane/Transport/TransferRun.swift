@@ -17,7 +17,7 @@ final class TransferRun {
         var notBefore: Int64 = 0
         /// When the current attempt started, for log lines.
         var attemptStarted: Int64 = 0
-        var result: Result<Exchange, MembraneError>?
+        var result: Exchange?
     }
 
     /// One easy handle and the job it is running, if any.
@@ -60,7 +60,7 @@ final class TransferRun {
         lane.limitConnections(to: width)
     }
 
-    func run(until cancelled: () -> Bool) -> [Result<Exchange, MembraneError>] {
+    func run(until cancelled: () -> Bool) -> [Exchange] {
         while finished < jobs.count {
             if cancelled() {
                 cancelUnfinished()
@@ -76,7 +76,8 @@ final class TransferRun {
             guard finished < jobs.count else { break }
             _ = curl_multi_poll(lane.multi, nil, 0, Int32(pollTimeout()), nil)
         }
-        return jobs.map { $0.result ?? .failure(MembraneError(code: .internal, message: "a request was lost")) }
+        return jobs.map { $0.result ?? Exchange(outcome: .failure(MembraneError(code: .internal, message: "a request was lost")),
+                                                attempts: 0) }
     }
 
     // MARK: Starting
@@ -98,7 +99,8 @@ final class TransferRun {
         let sink = ResponseSink(limit: jobs[jobIndex].request.maximumResponseBytes)
         easy.prepare(for: jobs[jobIndex].request, deadline: deadline, sink: sink)
         guard curl_multi_add_handle(lane.multi, easy.handle) == CURLM_OK else {
-            finish(jobIndex, .failure(MembraneError(code: .internal, message: "libcurl refused the transfer")))
+            finish(jobIndex, Exchange(outcome: .failure(MembraneError(code: .internal, message: "libcurl refused the transfer")),
+                                      attempts: 0))
             return
         }
         slots[slotIndex].job = jobIndex
@@ -170,9 +172,9 @@ final class TransferRun {
         }
         switch outcome {
         case .response(let response):
-            finish(jobIndex, .success(Exchange(response: response, attempts: job.attempts)))
+            finish(jobIndex, Exchange(outcome: .success(response), attempts: job.attempts))
         case .failure(let failure):
-            finish(jobIndex, .failure(failure.error.noting(attempts: job.attempts)))
+            finish(jobIndex, Exchange(outcome: .failure(failure.error), attempts: job.attempts))
         }
     }
 
@@ -188,7 +190,7 @@ final class TransferRun {
         }
     }
 
-    private func finish(_ jobIndex: Int, _ result: Result<Exchange, MembraneError>) {
+    private func finish(_ jobIndex: Int, _ result: Exchange) {
         guard jobs[jobIndex].result == nil else { return }
         jobs[jobIndex].result = result
         finished += 1
@@ -205,7 +207,7 @@ final class TransferRun {
             slots[index].sink = nil
         }
         for index in jobs.indices {
-            finish(index, .failure(error))
+            finish(index, Exchange(outcome: .failure(error), attempts: 0))
         }
         queue.removeAll()
     }

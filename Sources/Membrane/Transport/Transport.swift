@@ -15,13 +15,13 @@ final class Transport: Sendable {
     }
 
     /// One GET.
-    func perform(_ request: TransportRequest, policy: RetryPolicy) throws(MembraneError) -> Exchange {
-        try perform([request], parallel: 1, policy: policy)[0].get()
+    func perform(_ request: TransportRequest, policy: RetryPolicy) -> Exchange {
+        perform([request], parallel: 1, policy: policy)[0]
     }
 
     /// Several GETs, at most `parallel` at once; results in the order of `requests`.
     func perform(_ requests: [TransportRequest], parallel: Int,
-                 policy: RetryPolicy) -> [Result<Exchange, MembraneError>] {
+                 policy: RetryPolicy) -> [Exchange] {
         guard !requests.isEmpty else { return [] }
         let ticket = cancellation.ticket()
         let lane: CurlLane
@@ -30,7 +30,7 @@ final class Transport: Sendable {
             lane = try pool.acquire()
             run = try TransferRun(lane: lane, requests: requests, parallel: parallel, policy: policy)
         } catch {
-            return requests.map { _ in .failure(error) }
+            return requests.map { _ in Exchange(outcome: .failure(error), attempts: 0) }
         }
         defer { pool.release(lane) }
         return cancellation.tracking(lane) {

@@ -1,24 +1,10 @@
 import CJansson
 import Membrane
 
-/// jansson values the C API builds for its callers.
-enum JSONBuilding {
-    /// `{"error": {"code", "http_status", "type", "key", "message", "error_id"}}`:
-    /// a failed element of a batch. New reference, or NULL when out of memory.
-    static func errorEntry(_ error: MembraneError) -> UnsafeMutablePointer<json_t>? {
-        guard let detail = json_object(), let entry = json_object() else { return nil }
-        _ = json_object_set_new(detail, "code", json_integer(json_int_t(error.code.rawValue)))
-        _ = json_object_set_new(detail, "http_status", json_integer(json_int_t(error.httpStatus)))
-        _ = json_object_set_new(detail, "type", json_string(error.type))
-        _ = json_object_set_new(detail, "key", json_string(error.key))
-        _ = json_object_set_new(detail, "message", json_string(error.message))
-        _ = json_object_set_new(detail, "error_id", json_string(error.errorId))
-        _ = json_object_set_new(entry, "error", detail)
-        return entry
-    }
-
+/// The query object of the listing calls, read as the API's parameters.
+enum ListingQuery {
     /// A query object's members as name/value text, or why it cannot be one.
-    static func queryParameters(_ query: UnsafePointer<json_t>) -> Result<[(name: String, value: String)], MembraneError> {
+    static func parameters(_ query: UnsafePointer<json_t>) -> Result<[(name: String, value: String)], MembraneError> {
         let object = UnsafeMutablePointer(mutating: query)
         guard object.pointee.type == JSON_OBJECT else {
             return .failure(MembraneError(code: .invalidArgument, message: "query must be a JSON object"))
