@@ -9,9 +9,10 @@
 #   make fuzz     fuzz the response-to-model path (FUZZ_SECONDS, default 300)
 #   make bench    benchmarks against the alternatives (~1.5 min) -> .build/bench/results.md;
 #                 never part of make test
+#   make wheel    the Python package as a wheel with libmembrane.so inside -> .build/wheel/
 #
 # On a fresh Debian machine with Swift, run as root, it installs the system
-# packages it needs (after one apt-get update) and pytest and cffi from PyPI.
+# packages it needs (after one apt-get update) and pytest, cffi and wheel from PyPI.
 
 SWIFT        ?= swift
 PYTHON       ?= python3
@@ -29,6 +30,7 @@ CDEF         := $(RELEASE_DIR)/membrane.cdef
 # pkg-config file for the build folder: PKG_CONFIG_PATH=$(CURDIR)/$(RELEASE_DIR).
 UNINSTALLED_PC := $(RELEASE_DIR)/membrane.pc
 FIXTURES     := examples/fixtures/integrations.json
+WHEEL_DIR    := .build/wheel
 
 # What building needs, and what only the tests need on top.
 BUILD_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config libsqlite3-dev
@@ -57,7 +59,7 @@ export MEMBRANE_LIBRARY := $(CURDIR)/$(LIBRARY)
 export MEMBRANE_MOCK    := $(CURDIR)/$(MOCK)
 export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
-.PHONY: all build library debug-symbols ffi mock examples deps test-deps apt-packages install uninstall bench test test-swift test-c test-python test-shape test-threadcheck test-tsan fuzz demo clean
+.PHONY: all build library debug-symbols ffi mock examples deps test-deps apt-packages install uninstall bench wheel wheel-tools test test-swift test-c test-python test-shape test-threadcheck test-tsan fuzz demo clean
 
 all: build
 
@@ -71,6 +73,7 @@ test-deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(BUILD_PACKAGES) $(TEST_PACKAGES)"
 	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install -q pytest
 	@$(PYTHON) -c 'import cffi' 2>/dev/null || $(PYTHON) -m pip install -q cffi
+	@$(MAKE) --no-print-directory wheel-tools
 
 # Installs the Debian packages in PACKAGES that are missing (as root), or says which.
 apt-packages:
@@ -192,6 +195,16 @@ uninstall:
 	  cd "$(DESTDIR)" && rmdir -p --ignore-fail-on-non-empty \
 	    .$(PREFIX)/lib/cmake .$(PREFIX)/lib/pkgconfig .$(PREFIX)/share .$(PREFIX)/include 2>/dev/null || true; \
 	fi
+
+# The Python package as a wheel that carries libmembrane.so (no RPATH; the system
+# provides jansson and libcurl): pip install .build/wheel/libmembrane-*.whl.
+wheel: library wheel-tools
+	$(PYTHON) python/build_wheel.py $(LIBRARY) $(WHEEL_DIR)
+
+# setuptools, and before setuptools 70.1 the wheel package, to build wheels offline.
+wheel-tools:
+	@$(PYTHON) -c 'import setuptools.command.bdist_wheel' 2>/dev/null || \
+	  $(PYTHON) -c 'import setuptools, wheel' 2>/dev/null || $(PYTHON) -m pip install -q setuptools wheel
 
 bench: build
 	bash bench/run.sh

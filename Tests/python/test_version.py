@@ -55,6 +55,21 @@ def test_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     assert membrane._native._candidates() == ["libmembrane.so.0"]
 
 
+def test_the_bundled_copy_comes_before_the_checkout_and_the_system(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MEMBRANE_LIBRARY", raising=False)
+    assert membrane._native._bundled_library() is None  # the source folder carries none
+    lib_dir = tmp_path / "_lib"
+    lib_dir.mkdir()
+    (lib_dir / "libmembrane.so.0").write_bytes(b"")
+    monkeypatch.setattr(membrane._native, "_PACKAGE_DIR", tmp_path)  # as in an installed wheel
+    monkeypatch.setattr(membrane._native, "_source_checkout_library", lambda: Path("/checkout.so"))
+    assert membrane._native._candidates() == [str(lib_dir / "libmembrane.so.0"), "/checkout.so",
+                                              "libmembrane.so.0"]
+    monkeypatch.setenv("MEMBRANE_LIBRARY", "/mine.so")
+    assert membrane._native._candidates() == ["/mine.so"]
+
+
 # -- the check, on stand-ins ----------------------------------------------------------
 
 
