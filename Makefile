@@ -123,8 +123,8 @@ examples: library
 	  $(CC) -std=c99 -Wall -Wextra -Werror -IInclude examples/c/$$example.c -L$(RELEASE_DIR) -lmembrane \
 	    -ljansson -Wl,-rpath,$(CURDIR)/$(RELEASE_DIR) -o $(EXAMPLES_DIR)/$$example || exit 1; \
 	done
-	$(CC) -std=c99 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden -Wl,-z,defs -IInclude \
-	  examples/sqlite/membrane_sqlite.c -L$(RELEASE_DIR) -lmembrane \
+	$(CC) -std=c99 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden -Wl,-z,defs -Wl,-z,nodelete \
+	  -IInclude examples/sqlite/membrane_sqlite.c -L$(RELEASE_DIR) -lmembrane \
 	  -Wl,-rpath,$(CURDIR)/$(RELEASE_DIR) -o $(SQLITE_EXTENSION)
 
 test: test-deps build

@@ -13,6 +13,7 @@
 #     (as membrane-get prints it for the same case), never the token.
 #   - Arguments of the wrong type are clear SQL errors, and the function
 #     cannot be used from a view (SQLITE_DIRECTONLY).
+#   - Under valgrind, closing the connection leaves nothing definitely lost.
 #
 # Prints ok/FAIL per check and ends with `N passed, M failed`; exits
 # non-zero on any failure.
@@ -74,6 +75,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/membrane-sqlite.XXXXXX")
 exported=$(nm -D --defined-only "$EXTENSION.so" | awk '$2 ~ /^[A-Z]$/ && $2 != "A" {print $3}' | sort | tr '\n' ' ')
 check "the extension exports only its entry point (got: $exported)" \
     test "$exported" = "sqlite3_membranesqlite_init "
+check "the extension is marked NODELETE (SQLite's unloading must not unload the Swift runtime)" \
+    bash -c 'readelf -d "$1" | grep -q "Flags:.*NODELETE"' _ "$EXTENSION.so"
 
 if [ ! -x "$MOCK" ]; then
     fail "stand-in server present ($MOCK; build it with make mock, or set MEMBRANE_MOCK)"
@@ -171,6 +174,28 @@ check "include_secrets 1 gives the clientSecret; 0 does not" test "$(cat "$WORK/
 sql "select typeof(membrane_integration('nope')), membrane_integration('nope') is null;"
 check "a missing selector gives NULL, not an error (got '$(head -c 100 "$WORK/sql.out")')" \
     test "$SQL_STATUS" -eq 0 -a "$(cat "$WORK/sql.out")" = "null|1"
+
+# Closing the connection frees its client: under valgrind, nothing is
+# definitely lost (a client left behind would be). Only leaks count: glibc's
+# loader reports reads of its own in dlopen here.
+if command -v valgrind >/dev/null; then
+    sql "select length(membrane_integration('hubspot')), membrane_integration('nope') is null;"
+    without_valgrind=$(cat "$WORK/sql.out")
+    env MEMBRANE_API_URL="$URL" MEMBRANE_TOKEN="$TOKEN" timeout 300 valgrind --leak-check=full \
+        --show-leak-kinds=definite sqlite3 -batch -cmd ".load $EXTENSION" :memory: \
+        "select length(membrane_integration('hubspot')), membrane_integration('nope') is null;" \
+        >"$WORK/valgrind.out" 2>"$WORK/valgrind.log"
+    if grep -qE 'definitely lost: 0 bytes in 0 blocks|no leaks are possible' "$WORK/valgrind.log" &&
+        [ "$(cat "$WORK/valgrind.out")" = "$without_valgrind" ] && [ -n "$without_valgrind" ]; then
+        pass "under valgrind: the lookups work and nothing is definitely lost at close"
+    else
+        fail "under valgrind: the lookups work and nothing is definitely lost at close"
+        show "$WORK/valgrind.out"
+        grep -E 'definitely lost|ERROR SUMMARY' "$WORK/valgrind.log" | tail -n 5 | sed 's/^/      /'
+    fi
+else
+    fail "valgrind is installed (make test-deps installs it)"
+fi
 
 # ---------------------------------------------------------------------------
 # Failures: the library's message, as an SQL error

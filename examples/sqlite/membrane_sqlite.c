@@ -20,9 +20,13 @@
  * extension is as thread-safe as the connection it is loaded into.
  *
  * Build (from the repository root, after `make library`; `make` does this):
- *   cc -std=c99 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden -I Include \
- *      examples/sqlite/membrane_sqlite.c -L .build/release -lmembrane \
+ *   cc -std=c99 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden -Wl,-z,nodelete \
+ *      -I Include examples/sqlite/membrane_sqlite.c -L .build/release -lmembrane \
  *      -Wl,-rpath,"$PWD/.build/release" -o .build/examples/membrane_sqlite.so
+ * -z nodelete: SQLite unloads an extension when the connection that loaded it
+ * closes, and libmembrane with it; libmembrane carries the Swift runtime,
+ * which is not made to be unloaded (its caches and thread-exit destructors
+ * would be left pointing into unmapped memory). Kept loaded, it stays safe.
  */
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
