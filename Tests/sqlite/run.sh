@@ -7,7 +7,8 @@
 #     entry point from the file name); the .so exports nothing else.
 #   - membrane_integration(selector [, include_secrets]) gives the JSON the
 #     fixtures hold (read from examples/fixtures/integrations.json), over
-#     several rows of one query too; secrets only when asked for.
+#     several rows of one query too, through one client and one kept-alive
+#     connection; secrets only when asked for.
 #   - Not found is NULL. A wrong token, no token, a server that is down and
 #     an empty selector are SQL errors carrying the library's own message
 #     (as membrane-get prints it for the same case), never the token.
@@ -166,6 +167,20 @@ else
     show "$WORK/sql.out"
     show "$WORK/sql.err"
 fi
+
+# One client per connection: five rows' lookups share one kept-alive TCP
+# connection. The stand-in counts connections (admin calls over urllib, which
+# closes its own; the reading call's connection counts too, hence + 1).
+mock_stats() {
+    "$PYTHON" -c 'import json, sys, urllib.request
+request = urllib.request.Request(sys.argv[1] + "/_mock/stats", method=sys.argv[2])
+print(json.load(urllib.request.urlopen(request, timeout=10))["connectionsOpened"])' "$URL" "$1"
+}
+mock_stats DELETE >/dev/null
+sql "select count(membrane_integration(k)) from (select 'hubspot' as k union all select 'salesforce' union all select 'hubspot' union all select 'notion' union all select 'hubspot');"
+opened=$(mock_stats GET)
+check "five rows' lookups: 5 results over one TCP connection, the connection's one client (opened: $opened, one the stats call's)" \
+    test "$(cat "$WORK/sql.out")" = 5 -a "$opened" = 2
 
 secret=$(fixture hubspot parameters clientSecret)
 sql "select json_extract(membrane_integration('hubspot', 1), '\$.parameters.clientSecret'), json_extract(membrane_integration('hubspot', 0), '\$.parameters.clientSecret') = '$secret';"
