@@ -7,8 +7,12 @@ import PackageDescription
 
 // The C ABI is linked with the Swift runtime inside (hosts need no Swift), a
 // SONAME, and a version script that exports membrane_* and nothing else.
+// -z nodelete: dlclose never unmaps it. The Swift runtime inside registers
+// thread-exit destructors and keeps metadata caches that other threads may
+// still reach, so a host that unloads plugins (SQLite closing a connection
+// with a loaded extension, Python's dlclose) would otherwise crash later.
 let sharedLibraryLinkerFlags: [String] = [
-    "-static-stdlib", "-use-ld=lld", "-Xlinker", "--gc-sections",
+    "-static-stdlib", "-use-ld=lld", "-Xlinker", "--gc-sections", "-Xlinker", "-z", "-Xlinker", "nodelete",
     "-Xlinker", "-soname", "-Xlinker", "libmembrane.so.0",
     "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/MembraneC/exports.map",
 ]

@@ -105,6 +105,63 @@ else
     fail "no RPATH/RUNPATH outside \$ORIGIN (got '$runpath')"
 fi
 
+# dlclose must never unmap it: the Swift runtime inside keeps thread-exit
+# destructors and caches other threads may still reach (hosts that unload
+# plugins, such as SQLite closing a connection, would crash later).
+if printf '%s\n' "$dynamic" | grep -q 'FLAGS_1.*NODELETE'; then
+    pass "marked NODELETE (-z nodelete)"
+else
+    fail "marked NODELETE (-z nodelete)"
+fi
+work=$(mktemp -d)
+cat > "$work/unload.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+/* Loads the library, makes and frees a client (the first one runs the
+   library's one-time set-up), unloads it, and reports whether it is still
+   mapped: it must be, and loading it again must work. */
+int main(int argc, char **argv)
+{
+    (void)argc;
+    for (int round = 0; round < 2; round++) {
+        void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+        if (!lib) { printf("dlopen: %s\n", dlerror()); return 1; }
+        int (*client_new)(void **, const char *, const char *, void *) =
+            (int (*)(void **, const char *, const char *, void *))dlsym(lib, "membrane_client_new");
+        void (*client_free)(void *) = (void (*)(void *))dlsym(lib, "membrane_client_free");
+        void *client = NULL;
+        if (!client_new || !client_free || client_new(&client, "http://127.0.0.1:1", "t", NULL) != 0) {
+            printf("membrane_client_new failed\n");
+            return 1;
+        }
+        client_free(client);
+        dlclose(lib);
+    }
+    char line[4096];
+    int mapped = 0;
+    FILE *maps = fopen("/proc/self/maps", "r");
+    while (maps && fgets(line, sizeof line, maps)) {
+        if (strstr(line, "libmembrane")) mapped = 1;
+    }
+    if (maps) fclose(maps);
+    printf("%s\n", mapped ? "still mapped" : "unmapped");
+    return 0;
+}
+C
+if ${CC:-cc} -std=c99 "$work/unload.c" -ldl -o "$work/unload" 2>"$work/cc.log"; then
+    result=$("$work/unload" "$LIB" 2>&1)
+    if [ "$result" = "still mapped" ]; then
+        pass "after dlclose it stays mapped, and loads again"
+    else
+        fail "after dlclose it stays mapped, and loads again (got: $result)"
+    fi
+else
+    fail "the dlclose check builds: $(cat "$work/cc.log")"
+fi
+rm -rf "$work"
+
 # Every NEEDED library resolves on this system.
 unresolved=$(ldd "$LIB" 2>&1 | grep 'not found' || true)
 if [ -z "$unresolved" ]; then
