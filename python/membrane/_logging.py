@@ -30,8 +30,38 @@ def _python_level(level: int) -> int:
     return logging.ERROR if level < LOG_WARNING else logging.DEBUG
 
 
+def lines_wanted() -> bool:
+    """Whether a line of the library would reach a handler now.
+
+    The library's lines are INFO or WARNING. They are wanted when the logger
+    is enabled for WARNING and, on the way up, a handler other than a
+    NullHandler waits (or no handler at all: then logging's last resort
+    prints warnings). Otherwise, as when the application never configured
+    logging, a client does not ask for them: a line costs the library its
+    formatting and a call into Python. Checked at every call (under a
+    microsecond), so configuring logging later takes effect at the next call.
+    """
+    if not logger.isEnabledFor(logging.WARNING):
+        return False
+    found = False
+    current: Optional[logging.Logger] = logger
+    while current is not None:
+        for handler in current.handlers:
+            if type(handler) is not logging.NullHandler:
+                return True
+            found = True
+        if not current.propagate:
+            break
+        current = current.parent  # type: ignore[assignment]
+    return not found and logging.lastResort is not None
+
+
+class _Interrupted(threading.local):
+    pending = False  # a class default: reading it never raises AttributeError (slow)
+
+
 #: Per thread: a KeyboardInterrupt caught in the callback, to raise once the call returns.
-_interrupted = threading.local()
+_interrupted = _Interrupted()
 
 
 def _forward_log(level: int, message: Optional[bytes], payload: Any) -> None:
@@ -57,10 +87,22 @@ def _forward_log(level: int, message: Optional[bytes], payload: Any) -> None:
 
 
 def _take_pending_interrupt() -> bool:
-    if getattr(_interrupted, "pending", False):
+    if _interrupted.pending:
         _interrupted.pending = False
         return True
     return False
+
+
+#: The C module behind :mod:`signal`: its getsignal() and signal() take and return the
+#: handlers as they are, where the wrappers in signal.py convert them to and from enums,
+#: which costs microseconds on every call (more than the rest of a lookup's Python).
+try:
+    import _signal as _signals
+except ImportError:  # pragma: no cover - another Python implementation
+    _signals = signal  # type: ignore[misc]
+
+_SIGINT = int(signal.SIGINT)
+_default_int_handler = signal.default_int_handler
 
 
 class _SigintDeferred:
@@ -82,10 +124,10 @@ class _SigintDeferred:
         self.hit = False
 
     def __enter__(self) -> "_SigintDeferred":
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        if (_signals.getsignal(_SIGINT) is _default_int_handler
+                and threading.get_ident() == threading.main_thread().ident):
             try:
-                signal.signal(signal.SIGINT, self._note)
+                _signals.signal(_SIGINT, self._note)
             except ValueError:  # not the main interpreter: leave signals alone
                 return self
             self.installed = True
@@ -97,7 +139,7 @@ class _SigintDeferred:
     def __exit__(self, *exc_info: Any) -> None:
         if self.installed:
             self.installed = False
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            _signals.signal(_SIGINT, _default_int_handler)
 
 
 # One callback for every client, never freed: the library may call it from a

@@ -25,7 +25,7 @@ from typing import (
 )
 
 from . import _native
-from ._logging import _LOG_CALLBACK, _SigintDeferred, _take_pending_interrupt
+from ._logging import _LOG_CALLBACK, _SigintDeferred, _take_pending_interrupt, lines_wanted
 from ._native import (
     C_LONG_MAX as _C_LONG_MAX,
     C_LONG_MIN as _C_LONG_MIN,
@@ -96,13 +96,17 @@ class _Handle:
     Kept apart from Client so that the finalizer does not keep the Client alive.
     """
 
-    __slots__ = ("_ptr", "_cond", "_busy", "_closed", "_free_when_idle", "log_callback",
-                 "__weakref__")
+    __slots__ = ("_ptr", "_lock", "_cond", "_busy", "_closed", "_free_when_idle", "log_callback",
+                 "log_on", "log_lock", "__weakref__")
 
     def __init__(self, ptr: Any) -> None:
         self.log_callback: Any = None
+        self.log_on = False  # whether the library has the callback (see Client._sync_log)
+        self.log_lock = threading.Lock()
         self._ptr = ptr
-        self._cond = threading.Condition(threading.Lock())
+        # Calls take the lock itself (a C-level with); only close() waits on the condition.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._busy = 0
         self._closed = False
         self._free_when_idle = False
@@ -112,17 +116,17 @@ class _Handle:
         return self._closed
 
     def enter(self) -> Any:
-        with self._cond:
+        with self._lock:
             if self._closed:
                 raise ClientClosed("the client is closed")
             self._busy += 1
             return self._ptr
 
     def leave(self) -> None:
-        with self._cond:
+        with self._lock:
             self._busy -= 1
-            if self._busy:
-                return
+            if self._busy or not self._closed:
+                return  # nobody waits: close() sets _closed before it waits
             self._cond.notify_all()
             if not self._free_when_idle:
                 return
@@ -156,6 +160,55 @@ class _Handle:
                 self._cond.wait()
             ptr, self._ptr = self._ptr, None
         _free_client(ptr)
+
+
+class _Scratch:
+    """The out-parameters of one lookup, made once and reused: a lookup takes one from
+    _SCRATCH and gives it back, so threads (and a logging handler that looks
+    something up in the middle of a lookup) never share one."""
+
+    __slots__ = ("err", "err_ref", "text", "text_ref", "length", "length_ref")
+
+    def __init__(self) -> None:
+        self.err = _CError()
+        self.err_ref = ctypes.byref(self.err)
+        self.text = ctypes.c_void_p()
+        self.text_ref = ctypes.byref(self.text)
+        self.length = ctypes.c_size_t()
+        self.length_ref = ctypes.byref(self.length)
+
+
+_SCRATCH: List[_Scratch] = []
+
+# The library's functions for the lookup path, bound once the library is loaded
+# (a Client exists only then): no per-call attribute lookups on the CDLL.
+_integration_get_text: Any = None
+_free: Any = None
+_string_at = ctypes.string_at
+
+
+_scan_once = json.JSONDecoder().scan_once  # json.loads's decoder, without its wrappers
+
+
+def _parse(data: bytes) -> Any:
+    """json.loads(data) for a body the library checked: the decoder's scanner called
+    directly (json.loads adds encoding detection and two whitespace matches, about a
+    fifth of its time here); any text it does not take whole goes to json.loads."""
+    text = data.decode("utf-8")
+    try:
+        value, end = _scan_once(text, 0)
+    except (StopIteration, ValueError):  # leading whitespace, or not JSON after all
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)  # trailing whitespace (or an error, raised as json.loads would)
+    return value
+
+
+def _bind(lib: ctypes.CDLL) -> None:
+    global _integration_get_text, _free
+    if _free is None:
+        _integration_get_text = lib.membrane_integration_get_text
+        _free = lib.membrane_free
 
 
 def _free_client(ptr: Any) -> None:
@@ -224,11 +277,12 @@ class Client:
             _raise_from(rc, err)
         if not ptr:
             raise InternalError("membrane_client_new succeeded without a client")
+        _bind(lib)
         self._handle = _Handle(ptr)
         self._finalizer = weakref.finalize(self, self._handle.close, False)
         self._max_pages = DEFAULT_MAX_PAGES
         try:
-            self._forward_logs()
+            self._sync_log(lines_wanted())
             if timeout_ms is not None:
                 self.set_timeout(timeout_ms)
             if connect_timeout_ms is not None:
@@ -298,20 +352,30 @@ class Client:
 
     # -- logging ------------------------------------------------------------
 
-    def _forward_logs(self) -> None:
-        """Send the library's lines to the ``membrane`` logger (see :func:`_forward_log`)."""
-        # The callback is module-wide and never freed, so it outlives the
-        # client; the handle holds it too, for whoever reads the code.
-        self._handle.log_callback = _LOG_CALLBACK
-        ptr = self._handle.enter()
-        try:
-            rc = _load().membrane_client_set_log(ptr, _LOG_CALLBACK, None)
-        finally:
-            self._handle.leave()
-        if rc != OK:
-            err = _CError()
-            err.message = b"membrane_client_set_log failed"
-            _raise_from(rc, err)
+    def _sync_log(self, wanted: bool) -> None:
+        """Have the library send its lines to the ``membrane`` logger (through
+        :func:`_forward_log`) when `wanted` (see :func:`lines_wanted`), or not.
+
+        Each call checks, so that a change of the logging configuration takes
+        effect at the next call; a call in flight keeps what it started with.
+        """
+        handle = self._handle
+        with handle.log_lock:  # two threads switching at once end as the last one decided
+            if handle.log_on is wanted:
+                return
+            # The callback is module-wide and never freed, so it outlives the
+            # client; the handle holds it too, for whoever reads the code.
+            handle.log_callback = _LOG_CALLBACK
+            ptr = handle.enter()
+            try:
+                rc = _load().membrane_client_set_log(ptr, _LOG_CALLBACK if wanted else None, None)
+            finally:
+                handle.leave()
+            if rc != OK:
+                err = _CError()
+                err.message = b"membrane_client_set_log failed"
+                _raise_from(rc, err)
+            handle.log_on = wanted
 
     # -- options ------------------------------------------------------------
 
@@ -388,6 +452,9 @@ class Client:
         the client cannot be freed under it.
         """
         lib = _load()
+        wanted = lines_wanted()
+        if wanted is not self._handle.log_on:
+            self._sync_log(wanted)
         out = _JSONPtr()
         err = _CError()
         with _SigintDeferred() as sigint:
@@ -426,13 +493,56 @@ class Client:
         Returns the integration object as the API sent it.
         Raises a :class:`MembraneError` subclass on failure.
         """
+        # The body as the API sent it (validated by the library), straight into
+        # json.loads: no json_t built for Python to serialise again.
         raw = _c_string(selector, "selector")
-        flags = INCLUDE_SECRETS if include_secrets else 0
-        lib = _load()
-        result = self._call(
-            "membrane_integration_get",
-            lambda ptr, out, err: lib.membrane_integration_get(ptr, raw, flags, out, err),
-        )
+        handle = self._handle
+        logs = lines_wanted()
+        if logs is not handle.log_on:
+            self._sync_log(logs)
+        try:
+            scratch = _SCRATCH.pop()
+        except IndexError:
+            scratch = _Scratch()
+        try:
+            scratch.text.value = None
+            flags = INCLUDE_SECRETS if include_secrets else 0
+            if logs:
+                # Python runs in the middle of the call (the log callback): defer Ctrl-C.
+                with _SigintDeferred() as sigint:
+                    ptr = handle.enter()
+                    try:
+                        rc = _integration_get_text(ptr, raw, flags, scratch.text_ref,
+                                                   scratch.length_ref, scratch.err_ref)
+                    finally:
+                        handle.leave()
+                interrupted = sigint.hit
+            else:
+                # No Python runs during the call: a Ctrl-C is raised once it returns.
+                ptr = handle.enter()
+                try:
+                    rc = _integration_get_text(ptr, raw, flags, scratch.text_ref,
+                                               scratch.length_ref, scratch.err_ref)
+                finally:
+                    handle.leave()
+                interrupted = False
+            data = None
+            if rc == OK:
+                address = scratch.text.value
+                if address:
+                    try:
+                        data = _string_at(address, scratch.length.value)
+                    finally:
+                        _free(address)
+            if _take_pending_interrupt() or interrupted:
+                raise KeyboardInterrupt  # pressed during the call: now that it is over
+            if rc != OK:
+                _raise_from(rc, scratch.err)
+            if data is None:
+                raise InternalError("membrane_integration_get_text succeeded without a result")
+        finally:
+            _SCRATCH.append(scratch)
+        result = _parse(data)
         if not isinstance(result, dict):
             raise ProtocolError("the integration is not a JSON object", code=EPROTOCOL)
         return result
