@@ -1,7 +1,8 @@
 # libmembrane: build, test and demo.
 #
 #   make          build libmembrane.so (release) with membrane.cdef (FFI declarations) and an
-#                 uninstalled membrane.pc beside it, the stand-in server and the examples
+#                 uninstalled membrane.pc beside it, and the C examples; fetches no package
+#   make mock     build the stand-in API server (its own package, membrane-mock/, Hummingbird)
 #   make demo     look integrations up from C and Python against the stand-in server
 #   make test     the whole test suite (Swift, C under valgrind, Python, TLS against
 #                 nginx, ThreadSanitizer, helgrind and DRD, 30 s of fuzzing, library shape,
@@ -18,10 +19,12 @@ SWIFT        ?= swift
 PYTHON       ?= python3
 CC           ?= cc
 RELEASE_DIR  := .build/release
-DEBUG_DIR    := .build/debug
 LIBRARY      := $(RELEASE_DIR)/libmembrane.so
 LIBRARY_DEBUG := $(LIBRARY).debug
-MOCK         := $(DEBUG_DIR)/membrane-mock
+# The stand-in server is a package of its own, built in its own folder under .build.
+MOCK_PACKAGE := membrane-mock
+MOCK_BUILD   := .build/mock
+MOCK         := $(MOCK_BUILD)/debug/membrane-mock
 EXAMPLES_DIR := .build/examples
 MEMBRANE_GET := $(EXAMPLES_DIR)/membrane-get
 SQLITE_EXTENSION := $(EXAMPLES_DIR)/membrane_sqlite.so
@@ -61,7 +64,8 @@ export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
 .PHONY: all build library debug-symbols ffi mock examples deps test-deps apt-packages install uninstall bench wheel wheel-tools test test-swift test-c test-python test-shape test-threadcheck test-tsan fuzz demo clean
 
-all: build
+# The library alone (with what hosts use beside it): no third-party package.
+all: library ffi examples
 
 build: library ffi mock examples
 
@@ -114,8 +118,8 @@ $(CDEF): Include/membrane.h packaging/ffi-declarations.py | library
 $(UNINSTALLED_PC): packaging/membrane-uninstalled.pc.in Include/membrane.h | library
 	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@ROOT@|$(CURDIR)|g' $< > $@
 
-mock: deps
-	$(SWIFT) build --product membrane-mock
+mock:
+	$(SWIFT) build --package-path $(MOCK_PACKAGE) --scratch-path $(MOCK_BUILD) --product membrane-mock
 
 examples: library
 	@mkdir -p $(EXAMPLES_DIR)

@@ -24,18 +24,10 @@ let package = Package(
         .library(name: "membrane", type: .dynamic, targets: ["MembraneC"]),
         // The Swift API, for Swift programs.
         .library(name: "Membrane", targets: ["Membrane"]),
-        // The stand-in API server used by the tests and the demo.
-        .executable(name: "membrane-mock", targets: ["membrane-mock"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        // Already in the graph through Hummingbird; named because the stand-in server imports them.
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-    ],
+    // None: building the library fetches nothing. The stand-in API server the
+    // tests and the demo use is a package of its own, membrane-mock/.
+    dependencies: [],
     targets: [
         .systemLibrary(name: "CJansson", pkgConfig: "jansson",
                        providers: [.apt(["libjansson-dev"])]),
@@ -49,17 +41,6 @@ let package = Package(
             dependencies: ["Membrane", "CJansson", "CMembrane"],
             exclude: ["exports.map"],
             linkerSettings: [.unsafeFlags(sharedLibraryLinkerFlags)]
-        ),
-        .executableTarget(
-            name: "membrane-mock",
-            dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
         ),
         .testTarget(name: "MembraneTests", dependencies: ["Membrane"]),
     ]

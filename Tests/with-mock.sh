@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 . Tests/lib/mock.sh
 dir=$(mktemp -d)
 trap 'stop_mock; rm -rf "$dir"' EXIT
-start_mock "${MEMBRANE_MOCK:-.build/debug/membrane-mock}" "$dir" || exit 1
+start_mock "${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}" "$dir" || exit 1
 export MEMBRANE_MOCK_URL=$URL
 "$@"

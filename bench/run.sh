@@ -3,7 +3,7 @@
 # table on stdout and in .build/bench/results.md (see bench/README.md).
 #
 # Needs what `make build` makes (.build/release/libmembrane.so,
-# .build/debug/membrane-mock), cc, nginx, python3 with requests, node >= 18.
+# .build/mock/debug/membrane-mock), cc, nginx, python3 with requests, node >= 18.
 # Only 127.0.0.1 is used. Knobs (environment): BENCH_REPS (15 interleaved
 # rounds), BENCH_REP_SECONDS (0.2), BENCH_WARMUP_SECONDS (0.3),
 # BENCH_THREAD_SECONDS (0.4), BENCH_THREAD_REPS (9), BENCH_CALLGRIND_LOOKUPS (300),
@@ -14,7 +14,7 @@ ROOT=$PWD
 
 LIB_DIR=.build/release
 LIBRARY=$LIB_DIR/libmembrane.so
-MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
+MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 FIXTURES=examples/fixtures/integrations.json
 TOKEN=mock-token
 OUT=.build/bench

@@ -48,10 +48,7 @@ struct SelectorTests {
         } else {
             #expect(error?.code == .notFound, "\(String(describing: error))")
         }
-        let seen = try await MockServer.requests().filter { request in
-            guard request.path.hasPrefix("/integrations/") else { return false }
-            return percentDecoded(String(request.path.dropFirst("/integrations/".count))) == selector
-        }
+        let seen = try await MockServer.requests().filter { $0.selector == selector }
         let request = try #require(seen.last, "no request for \(selector)")
         let segment = request.path.dropFirst("/integrations/".count)
         #expect(!segment.contains("/") && !segment.contains("?") && !segment.contains("#") && !segment.contains(" "))

@@ -293,31 +293,19 @@ int mock_percent_decode(const char *in, char *out, size_t size)
 
 int mock_selector_count(const char *selector)
 {
-    static const char prefix[] = "/integrations/";
     json_t *requests = mock_requests();
     json_t *request;
     size_t i;
     int count = 0;
-    char *decoded;
-    size_t size = 4 * 1024 + 64;
 
     if (requests == NULL)
         return -1;
-    decoded = malloc(size);
-    if (decoded == NULL) {
-        json_decref(requests);
-        return -1;
-    }
+    /* The server records each lookup's selector, decoded once. */
     json_array_foreach(requests, i, request) {
-        const char *p = mock_request_string(request, "path");
-        if (p == NULL || strncmp(p, prefix, sizeof prefix - 1) != 0)
-            continue;
-        if (mock_percent_decode(p + sizeof prefix - 1, decoded, size) != 0)
-            continue;
-        if (strcmp(decoded, selector) == 0)
+        const char *recorded = mock_request_string(request, "selector");
+        if (recorded != NULL && strcmp(recorded, selector) == 0)
             count++;
     }
-    free(decoded);
     json_decref(requests);
     return count;
 }

@@ -69,13 +69,13 @@ json_t *mock_stats(long *status_out);
 long mock_clear_stats(void);
 
 /* Decodes %XX escapes of `in` into `out` (at most `size` - 1 bytes, then
-   NUL). Returns 0, or -1 for a malformed escape or when `out` is too
-   small. */
+   NUL), for the raw query strings the server records. Returns 0, or -1 for
+   a malformed escape or when `out` is too small. */
 int mock_percent_decode(const char *in, char *out, size_t size);
 
-/* How many recorded requests are GET /integrations/<selector>, comparing
-   the percent-decoded path (so any valid encoding of the selector counts),
-   or -1 when the log cannot be read. */
+/* How many recorded requests are lookups of `selector`, as the server
+   decoded it from the path (so any valid encoding of it counts), or -1 when
+   the log cannot be read. */
 int mock_selector_count(const char *selector);
 
 /* How many recorded requests went to the list route (path exactly

@@ -6,7 +6,7 @@
 #
 # Environment:
 #   MEMBRANE_LIB_DIR  folder holding libmembrane.so   (default .build/release)
-#   MEMBRANE_MOCK     the stand-in server's binary     (default .build/debug/membrane-mock)
+#   MEMBRANE_MOCK     the stand-in server's binary     (default .build/mock/debug/membrane-mock)
 #   MEMBRANE_VALGRIND 0 skips the valgrind runs        (default 1)
 #   CC                the C compiler                   (default cc)
 #   MEMBRANE_TIME_SCALE  multiplies the timing tests' upper bounds in the
@@ -22,7 +22,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
 LIB_DIR=${MEMBRANE_LIB_DIR:-.build/release}
-MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
+MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 USE_VALGRIND=${MEMBRANE_VALGRIND:-1}
 CC=${CC:-cc}
 OUT=.build-ctest

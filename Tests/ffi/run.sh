@@ -25,7 +25,7 @@
 # Environment:
 #   MEMBRANE_LIB_DIR   folder holding libmembrane.so, membrane.cdef and membrane.pc
 #                      (default .build/release)
-#   MEMBRANE_MOCK      the stand-in server's binary (default .build/debug/membrane-mock)
+#   MEMBRANE_MOCK      the stand-in server's binary (default .build/mock/debug/membrane-mock)
 #   CC, CXX, PYTHON    compilers and Python (default cc, g++, python3)
 #   GCC                the compiler that judges the declarations: GCC, for -aux-info
 #                      and __builtin_types_compatible_p (default gcc)
@@ -34,7 +34,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
 LIB_DIR=${MEMBRANE_LIB_DIR:-.build/release}
-MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
+MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 CC=${CC:-cc}
 CXX=${CXX:-g++}
 GCC=${GCC:-gcc}

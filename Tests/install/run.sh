@@ -21,14 +21,14 @@
 # non-zero on any failure.
 #
 # Environment:
-#   MEMBRANE_MOCK      the stand-in server's binary (default .build/debug/membrane-mock)
+#   MEMBRANE_MOCK      the stand-in server's binary (default .build/mock/debug/membrane-mock)
 #   CC                 the C compiler (default cc)
 #   MEMBRANE_KEEP_TMP  1 keeps the temporary folders (their paths are printed)
 set -u
 
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
-MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
+MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 CC=${CC:-cc}
 TOKEN=mock-token
 PREFIX=/usr/local # the Makefile's default, which this test leaves alone

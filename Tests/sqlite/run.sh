@@ -20,12 +20,12 @@
 # non-zero on any failure.
 #
 # Environment:
-#   MEMBRANE_MOCK   the stand-in server's binary (default .build/debug/membrane-mock)
+#   MEMBRANE_MOCK   the stand-in server's binary (default .build/mock/debug/membrane-mock)
 #   PYTHON          reads the fixtures (default python3)
 set -u
 
 cd "$(dirname "$0")/../.." || exit 2
-MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
+MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 PYTHON=${PYTHON:-python3}
 EXTENSION=.build/examples/membrane_sqlite # as a user types it: no .so
 MEMBRANE_GET=.build/examples/membrane-get  # says what the library's message is

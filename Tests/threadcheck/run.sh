@@ -9,12 +9,12 @@
 # Prints one line per check and "N passed, M failed".
 #
 # Environment: MEMBRANE_LIB_DIR (default .build/release), MEMBRANE_MOCK
-# (default .build/debug/membrane-mock), CC (default cc).
+# (default .build/mock/debug/membrane-mock), CC (default cc).
 set -u
 
 cd "$(dirname "$0")/../.." || exit 2
 LIB_DIR=${MEMBRANE_LIB_DIR:-.build/release}
-MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
+MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 CC=${CC:-cc}
 OUT=.build-threadcheck
 SUPPRESSIONS=packaging/membrane.supp

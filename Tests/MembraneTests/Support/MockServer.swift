@@ -42,6 +42,7 @@ enum MockServer {
         let requests = object?["requests"] as? [[String: Any]] ?? []
         return requests.map { entry in
             RecordedRequest(path: entry["path"] as? String ?? "",
+                            selector: entry["selector"] as? String,
                             query: entry["query"] as? String ?? "",
                             headers: entry["headers"] as? [String: String] ?? [:])
         }
@@ -58,7 +59,10 @@ extension MockServer {
 }
 
 struct RecordedRequest {
+    /// As received, still percent-encoded.
     let path: String
+    /// Decoded once by the server, for `/integrations/{selector}`.
+    let selector: String?
     let query: String
     let headers: [String: String]
 }
@@ -71,20 +75,4 @@ func lookupError(_ client: MembraneClient, _ selector: String, includeSecrets: B
     } catch {
         return error
     }
-}
-
-/// Decodes %XX escapes; nil for a malformed escape or invalid UTF-8.
-func percentDecoded(_ text: String) -> String? {
-    var bytes: [UInt8] = []
-    var iterator = Array(text.utf8).makeIterator()
-    while let byte = iterator.next() {
-        if byte == UInt8(ascii: "%") {
-            guard let high = iterator.next(), let low = iterator.next(),
-                  let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(value)
-        } else {
-            bytes.append(byte)
-        }
-    }
-    return String(validating: bytes, as: UTF8.self)
 }

@@ -61,15 +61,10 @@ struct MembraneMock: AsyncParsableCommand {
         let faults = FaultQueue()
         let requestLog = RequestLog()
         let stats = ServerStats()
-        let responder = MockResponder(
-            api: IntegrationsAPI(store: store, token: token),
-            faults: faults,
-            requestLog: requestLog,
-            admin: AdminRoutes.router(faults: faults, requestLog: requestLog, stats: stats).buildResponder()
-        )
+        let router = MockRouter.build(store: store, token: token, faults: faults, requestLog: requestLog, stats: stats)
         let host = self.host
         let app = Application(
-            responder: responder,
+            router: router,
             server: .http1(stats: stats),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in

@@ -11,6 +11,8 @@ final class RequestLog: Sendable {
         /// The raw query string, "" when there was none.
         let query: String
         let authorized: Bool
+        /// The selector, decoded once, for `/integrations/{selector}`; nil otherwise.
+        let selector: String?
         /// Lower-cased names; repeated headers joined with ", ". Never holds
         /// `authorization`, so the log cannot leak the token.
         let headers: [String: String]
@@ -21,6 +23,7 @@ final class RequestLog: Sendable {
                 "path": .string(path),
                 "query": .string(query),
                 "authorized": .bool(authorized),
+                "selector": selector.map(JSONValue.string) ?? .null,
                 "headers": .object(headers.mapValues(JSONValue.string)),
             ]
         }
@@ -28,7 +31,7 @@ final class RequestLog: Sendable {
 
     private let entries = Mutex<[Entry]>([])
 
-    func record(_ request: Request, authorized: Bool) {
+    func record(_ request: Request, authorized: Bool, selector: String?) {
         var headers: [String: String] = [:]
         // HTTP/1 `Host` is carried as the :authority pseudo-header by swift-http-types.
         if let authority = request.head.authority { headers["host"] = authority }
@@ -41,6 +44,7 @@ final class RequestLog: Sendable {
             path: request.uri.path,
             query: request.uri.query ?? "",
             authorized: authorized,
+            selector: selector,
             headers: headers
         )
         entries.withLock { $0.append(entry) }

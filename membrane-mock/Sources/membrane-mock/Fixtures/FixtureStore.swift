@@ -45,12 +45,25 @@ struct FixtureStore: Sendable {
         return nil
     }
 
-    /// Entries for `GET /integrations`, before paging. Archived ones are hidden unless
-    /// asked for, as the API does; `search` is a case-insensitive substring of name or key.
-    func list(search: String?, includeArchived: Bool) -> [[String: JSONValue]] {
-        let needle = search.flatMap { $0.isEmpty ? nil : $0.lowercased() }
+    /// What `GET /integrations` filters on.
+    struct ListFilter {
+        /// Case-insensitive substring of name or key; empty matches all.
+        var search: String?
+        /// Exact `connectorId`.
+        var connectorId: String?
+        /// Exact `appUuid`.
+        var appUuid: String?
+        /// Archived entries are hidden unless asked for, as the API does.
+        var includeArchived = false
+    }
+
+    /// Entries for `GET /integrations`, before paging, in file order.
+    func list(_ filter: ListFilter) -> [[String: JSONValue]] {
+        let needle = filter.search.flatMap { $0.isEmpty ? nil : $0.lowercased() }
         return integrations.filter { integration in
-            if !includeArchived, let archived = integration["archivedAt"], archived != .null { return false }
+            if !filter.includeArchived, let archived = integration["archivedAt"], archived != .null { return false }
+            if let connectorId = filter.connectorId, integration["connectorId"]?.stringValue != connectorId { return false }
+            if let appUuid = filter.appUuid, integration["appUuid"]?.stringValue != appUuid { return false }
             guard let needle else { return true }
             return [integration["name"], integration["key"]].contains { field in
                 field?.stringValue?.lowercased().contains(needle) ?? false
