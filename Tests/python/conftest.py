@@ -1,7 +1,7 @@
 """pytest fixtures: the binding on sys.path, the stand-in API server, clients.
 
 Environment:
-    MEMBRANE_MOCK     the membrane-mock binary (default <repo>/.build/debug/membrane-mock)
+    MEMBRANE_MOCK     the membrane-mock binary (default <repo>/.build/mock/debug/membrane-mock)
     MEMBRANE_LIBRARY  libmembrane.so to test (default <repo>/.build/release/libmembrane.so,
                       then the system's), as in python/membrane/
 """
@@ -185,7 +185,7 @@ class MockServer:
 
 
 def _mock_binary() -> Path:
-    return Path(os.environ.get("MEMBRANE_MOCK") or REPO / ".build" / "debug" / "membrane-mock")
+    return Path(os.environ.get("MEMBRANE_MOCK") or REPO / ".build" / "mock" / "debug" / "membrane-mock")
 
 
 def _drain(stream: Any, sink: Deque[str]) -> None:
