@@ -62,7 +62,7 @@ export MEMBRANE_LIBRARY := $(CURDIR)/$(LIBRARY)
 export MEMBRANE_MOCK    := $(CURDIR)/$(MOCK)
 export MEMBRANE_LIB_DIR := $(CURDIR)/$(RELEASE_DIR)
 
-.PHONY: all build library debug-symbols ffi mock examples deps test-deps apt-packages install uninstall bench wheel wheel-tools test test-swift test-c test-python test-shape test-threadcheck test-tsan fuzz demo clean
+.PHONY: all build library debug-symbols ffi mock examples deps test-deps apt-packages install uninstall bench wheel wheel-tools test fuzz demo clean
 
 # The library alone (with what hosts use beside it): no third-party package.
 all: library ffi examples
@@ -134,27 +134,9 @@ examples: library
 test: test-deps build
 	bash Tests/run-all.sh
 
-test-swift: mock
-	bash Tests/with-mock.sh $(SWIFT) test
-
-test-c: build
-	bash Tests/c/run.sh
-
-test-python: build
-	$(PYTHON) -m pytest -q Tests/python
-
-test-shape: library
-	bash Tests/shape.sh $(LIBRARY)
-
-# 16 threads' first lookups under valgrind's helgrind and DRD: 0 errors expected.
-test-threadcheck: build
-	bash Tests/threadcheck/run.sh
-
-# The thread-sharing tests, built and run under ThreadSanitizer (own build folder).
-test-tsan: mock
-	$(SWIFT) build --sanitize=thread --scratch-path .build-tsan --product libmembranePackageTests
-	bash Tests/with-mock.sh $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan \
-	  --filter ThreadSharingTests
+# One suite of Tests/suites, e.g. make test-c, make test-python, make test-threadcheck.
+test-%: build
+	bash Tests/run-all.sh $*
 
 # libFuzzer over the response-to-model path, from the seed corpus in Tests/fuzz/corpus;
 # new inputs it finds go to $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/crash-*.

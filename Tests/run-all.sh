@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every suite (Swift, C, Python, library shape, FFIs, SQLite), even after one fails,
-# prints a table of counts and one closing line: "total: N passed, M failed".
+# Tests/run-all.sh [NAME...]: runs the suites listed in Tests/suites (all of
+# them, or those named), each even after another failed, then prints a table
+# of counts and one closing line: "total: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logs=.build/test-logs
@@ -12,13 +13,14 @@ summary=()
 
 count() { grep -oE "$1" "$2" | tail -n 1 | grep -oE '[0-9]+' | head -n 1; }
 
+# suite NAME REPORT COMMAND...
 suite() {
-  local name=$1; shift
+  local name=$1 report=$2; shift 2
   echo "=== $name: $*"
   "$@" 2>&1 | tee "$logs/$name.log"
   local rc=${PIPESTATUS[0]} passed failed
-  case $name in
-    swift|tsan)
+  case $report in
+    swift)
       local ran; ran=$(count 'Test run with [0-9]+ tests?' "$logs/$name.log")
       failed=$(grep -cE '✘ Test .* (failed|recorded an issue)' "$logs/$name.log")
       [ -n "$ran" ] && passed=$((ran - failed))
@@ -27,15 +29,18 @@ suite() {
     fuzz)
       # libFuzzer exits non-zero on a crash, a leak or a timeout; a clean run is one check.
       if [ "$rc" -eq 0 ] && grep -qE '^Done [0-9]+ runs' "$logs/$name.log"; then passed=1; else failed=1; fi ;;
-    python)
+    pytest)
       passed=$(count '[0-9]+ passed' "$logs/$name.log")
       local failures errors
       failures=$(count '[0-9]+ failed' "$logs/$name.log")
       errors=$(count '[0-9]+ errors?' "$logs/$name.log")
       failed=$(( ${failures:-0} + ${errors:-0} )) ;;
-    *)
+    counts)
       passed=$(count '^[^ ]*:? ?[0-9]+ passed, [0-9]+ failed' "$logs/$name.log")
       failed=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$logs/$name.log" | tail -n 1 | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+') ;;
+    *)
+      echo "run-all.sh: suite $name has an unknown report kind '$report'" >&2
+      rc=1 ;;
   esac
   passed=${passed:-0}; failed=${failed:-0}
   if [ "$rc" -ne 0 ]; then
@@ -44,19 +49,22 @@ suite() {
   fi
   total_passed=$((total_passed + passed))
   total_failed=$((total_failed + failed))
-  summary+=("$(printf '%-8s %5d passed %5d failed   (exit %d)' "$name" "$passed" "$failed" "$rc")")
+  summary+=("$(printf '%-12s %5d passed %5d failed   (exit %d)' "$name" "$passed" "$failed" "$rc")")
 }
 
-suite swift bash Tests/with-mock.sh swift test
-suite c bash Tests/c/run.sh
-suite python python3 -m pytest -q Tests/python
-suite tsan make --no-print-directory test-tsan
-suite threadcheck bash Tests/threadcheck/run.sh
-suite fuzz make --no-print-directory fuzz FUZZ_SECONDS=30
-suite install bash Tests/install/run.sh
-suite shape bash Tests/shape.sh .build/release/libmembrane.so
-suite ffi bash Tests/ffi/run.sh
-suite sqlite bash Tests/sqlite/run.sh
+wanted=" $* "
+found=0
+while read -r name report command; do
+  case $name in ''|'#'*) continue ;; esac
+  if [ $# -gt 0 ] && [[ "$wanted" != *" $name "* ]]; then continue; fi
+  found=$((found + 1))
+  # shellcheck disable=SC2086  # the command is words from Tests/suites
+  suite "$name" "$report" $command
+done < Tests/suites
+if [ "$found" -eq 0 ]; then
+  echo "run-all.sh: no suite named: $*; see Tests/suites" >&2
+  exit 2
+fi
 
 echo
 echo "=== summary"

@@ -14,28 +14,20 @@ fi
 cd "$(dirname "$0")/.." || exit 2
 LIB=${LIB:-.build/release/libmembrane.so}
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit $?
-}
+. Tests/lib/checks.sh
 
 if [ -f "$LIB" ]; then
     pass "$LIB exists"
 else
     fail "$LIB exists"
-    finish
+    summary_and_exit
 fi
 
 if readelf -h "$LIB" 2>/dev/null | grep -q 'Type:.*DYN'; then
     pass "an ELF shared object"
 else
     fail "an ELF shared object"
-    finish
+    summary_and_exit
 fi
 
 # --- Exported symbols -------------------------------------------------------
@@ -170,4 +162,4 @@ else
     fail "every NEEDED library resolves: $(echo $unresolved)"
 fi
 
-finish
+summary_and_exit

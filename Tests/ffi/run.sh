@@ -42,27 +42,11 @@ PYTHON=${PYTHON:-python3}
 TOKEN=mock-token # the token Tests/lib/mock.sh starts the stand-in server with
 VERSION=$(sed -n 's/^#define MEMBRANE_VERSION_STRING "\(.*\)"/\1/p' Include/membrane.h)
 
-passed=0
-failed=0
 # shellcheck source=Tests/lib/mock.sh
 . Tests/lib/mock.sh
 WORK=
 
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-# check DESCRIPTION COMMAND...: one check, passing when COMMAND succeeds.
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
-}
-# show FILE: a log, indented, on a failure.
-show() { sed 's/^/      /' "$1" | tail -n 40; }
-summary_and_exit() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ] && exit 0
-    exit 1
-}
+. Tests/lib/checks.sh
 cleanup() {
     stop_mock
     [ -n "$WORK" ] && rm -rf "$WORK"

@@ -37,23 +37,12 @@ MAJOR=${VERSION%%.*}
 MINOR=${VERSION#*.}
 MINOR=${MINOR%%.*}
 
-passed=0
-failed=0
 # shellcheck source=Tests/lib/mock.sh
 . Tests/lib/mock.sh
 DEST=
 WORK=
 
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-# check DESCRIPTION COMMAND...: one check, passing when COMMAND succeeds.
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
-}
-# show FILE: a log, indented, on a failure.
-show() { sed 's/^/      /' "$1" | tail -n 40; }
+. Tests/lib/checks.sh
 
 cleanup() {
     stop_mock
@@ -63,11 +52,6 @@ cleanup() {
         [ -n "$DEST" ] && rm -rf "$DEST"
         [ -n "$WORK" ] && rm -rf "$WORK"
     fi
-}
-summary_and_exit() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ] && exit 0
-    exit 1
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -18,25 +18,17 @@ MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 CC=${CC:-cc}
 OUT=.build-threadcheck
 SUPPRESSIONS=packaging/membrane.supp
-passed=0
-failed=0
 # shellcheck source=Tests/lib/mock.sh
 . Tests/lib/mock.sh
 
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
+. Tests/lib/checks.sh
 trap stop_mock EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$OUT"
 if ! command -v valgrind >/dev/null; then
     fail "valgrind is installed (make test-deps installs it)"
-    finish
+    summary_and_exit
 fi
 
 # The suppressions must not hide anything of ours.
@@ -52,7 +44,7 @@ if $CC -std=c99 -g -Wall -Wextra -Werror -IInclude Tests/threadcheck/first_looku
     pass "first_lookups.c builds"
 else
     fail "first_lookups.c builds"
-    finish
+    summary_and_exit
 fi
 
 # Control: the suppressed reports come from libcurl's dependencies alone, so a
@@ -76,7 +68,7 @@ fi
 
 if ! start_mock "$MOCK" "$OUT"; then
     fail "the stand-in server starts"
-    finish
+    summary_and_exit
 fi
 
 if "$OUT/first_lookups" "$URL" 4 > "$OUT/plain.out" 2>&1; then
@@ -99,4 +91,4 @@ for tool in helgrind drd; do
     fi
 done
 
-finish
+summary_and_exit
