@@ -1,32 +1,70 @@
 """The fault matrix: one row per way a lookup can go wrong on the wire.
 
-Shared by test_faults.py (which checks every row's outcome and timing) and
-test_token_hygiene.py (which drives every row again with a recognisable token
-and checks that the token shows up nowhere).
+The rows are data, in Tests/faults/matrix.json, shared with the C runner
+(Tests/c/test_faults.c); the file says what each field means. This module
+reads them for test_faults.py (which checks every row's outcome and timing)
+and test_token_hygiene.py (which drives every row again with a recognisable
+token and checks that the token shows up nowhere).
 
 Each row runs on a FRESH client (libcurl silently retries once on a reused
-kept-alive connection that the server closed, which would hide a fault) and,
-unless it needs a real integration, on its own selector `fm-<row id>` that the
-row's faults `match`, so that a row only ever counts its own requests.
+kept-alive connection that the server closed, which would hide a fault) and
+on its own selector (default `fm-<row id>`) that the row's faults `match`, so
+that a row only ever counts its own requests.
 """
 
 from __future__ import annotations
 
+import copy
 import email.utils
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import membrane
-from conftest import TOKEN, MockServer, free_port
+from conftest import REPO, TOKEN, MockServer, free_port
 
-MiB = 1024 * 1024
+ROWS_FILE = REPO / "Tests" / "faults" / "matrix.json"
 
-#: A body big enough to be cut in half or trickled over several chunks.
-BIG = {"name": "fault matrix", "padding": "p" * 1500}
-SMALL = {"name": "fault matrix"}
+#: Options every row gets unless it says otherwise (the same as the C runner's).
+DEFAULT_OPTIONS = {"timeout_ms": 10_000, "retry_base_ms": 20}
 
 FaultSpec = Union[Sequence[Dict[str, Any]], Callable[[], Sequence[Dict[str, Any]]]]
+
+
+def _exception_for(code_name: str) -> Optional[Type[membrane.MembraneError]]:
+    """The exception class a MEMBRANE_* code name raises; None for OK."""
+    if code_name == "OK":
+        return None
+    code = getattr(membrane, code_name)
+    classes = [membrane.MembraneError]
+    found: Optional[Type[membrane.MembraneError]] = None
+    while classes:
+        cls = classes.pop()
+        if cls.default_code == code and cls is not membrane.MembraneError:
+            found = cls
+        classes.extend(cls.__subclasses__())
+    if found is None:
+        raise ValueError(f"no exception class for {code_name}")
+    return found
+
+
+def expand(value: Any, mock_url: str) -> Any:
+    """`value` with the file's placeholders filled in: $MOCK_URL (a prefix),
+    "$HTTP_DATE+N" (an HTTP date N s ahead), "$PADDING" (1500 p's)."""
+    if isinstance(value, str):
+        if value.startswith("$MOCK_URL"):
+            return mock_url + value[len("$MOCK_URL"):]
+        if value.startswith("$HTTP_DATE+"):
+            return email.utils.formatdate(time.time() + float(value[len("$HTTP_DATE+"):]), usegmt=True)
+        if value == "$PADDING":
+            return "p" * 1500
+        return value
+    if isinstance(value, dict):
+        return {k: expand(v, mock_url) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand(v, mock_url) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -39,7 +77,7 @@ class Row:
     #: 0 when no status line arrived; else the status, even if the transfer was then
     #: abandoned (reset or closed mid-body, past the deadline, over the size limit).
     http_status: int
-    #: Requests the server saw for /integrations/<selector>.
+    #: Requests the server saw for the row's selector.
     requests: int
     #: Bounds on the call's duration, in seconds.
     max_s: float
@@ -48,119 +86,46 @@ class Row:
     options: Dict[str, Any] = field(default_factory=dict)
     #: "mock", or "refused" (a port nobody listens on).
     target: str = "mock"
+    #: Message substrings; may hold $MOCK_URL (see `expand`).
     says: Tuple[str, ...] = ()
     never_says: Tuple[str, ...] = ()
     key: Optional[str] = None
+    type: Optional[str] = None
     error_id: Optional[str] = None
-    #: (action the row wants, action to use while the mock lacks it).
-    fallback: Optional[Tuple[str, str]] = None
+    #: {action the row wants: action to use while the mock lacks it}.
+    fallback: Dict[str, str] = field(default_factory=dict)
     #: On success, the result must equal a plain lookup of this selector.
     same_as: Optional[str] = None
+    #: A selector the server must never have been asked for.
+    not_requested: Optional[str] = None
 
     @property
     def path_selector(self) -> str:
         return self.selector or f"fm-{self.id}"
 
+    @classmethod
+    def from_json(cls, row: Dict[str, Any]) -> "Row":
+        expect = row["expect"]
+        return cls(
+            id=row["id"], what=row["what"], faults=tuple(row.get("faults", [])),
+            expect=_exception_for(expect["code"]), http_status=expect["http_status"],
+            # null: the server is not the target (a refused port), so it sees none.
+            requests=expect["requests"] if expect["requests"] is not None else 0,
+            max_s=expect["max_ms"] / 1000, min_s=expect.get("min_ms", 0) / 1000,
+            selector=row.get("selector"), options=row.get("options", {}),
+            target=row.get("target", "mock"), says=tuple(expect.get("says", ())),
+            never_says=tuple(expect.get("never_says", ())), key=expect.get("key"),
+            type=expect.get("type"), error_id=expect.get("error_id"),
+            fallback=row.get("fallback", {}), same_as=expect.get("same_as"),
+            not_requested=expect.get("not_requested"))
 
-def _http_date_in(seconds: float) -> str:
-    return email.utils.formatdate(time.time() + seconds, usegmt=True)
+
+def load_rows() -> List[Row]:
+    with open(ROWS_FILE, encoding="utf-8") as f:
+        return [Row.from_json(row) for row in json.load(f)["rows"]]
 
 
-ROWS: List[Row] = [
-    Row("refused", "connection refused (closed port)", [],
-        membrane.NetworkError, 0, 0, max_s=1.0, target="refused",
-        options={"retry_base_ms": 10}, says=("(after 3 attempts)",)),
-    Row("reset-before-headers", "connection reset before any response byte",
-        [{"action": "reset-before-headers", "times": 0}],
-        membrane.NetworkError, 0, 3, max_s=1.0, options={"retry_base_ms": 10},
-        says=("(after 3 attempts)",), fallback=("reset-before-headers", "drop")),
-    Row("drop", "connection closed (FIN) before any response byte",
-        [{"action": "drop", "times": 0}],
-        membrane.NetworkError, 0, 3, max_s=1.0, options={"retry_base_ms": 10},
-        says=("(after 3 attempts)",)),
-    Row("reset-mid-body", "connection reset in the middle of the body",
-        [{"status": 200, "json": BIG, "action": "reset-mid-body", "times": 0}],
-        membrane.NetworkError, 200, 1, max_s=1.0, never_says=("attempts",),
-        fallback=("reset-mid-body", "short-content-length")),
-    Row("short-content-length", "Content-Length 1024 bytes longer than the body",
-        [{"status": 200, "json": SMALL, "action": "short-content-length", "times": 0}],
-        membrane.NetworkError, 200, 1, max_s=1.0, says=("1024",), never_says=("attempts",)),
-    Row("invalid-json", "200 with a body cut in half (invalid JSON)",
-        [{"status": 200, "json": BIG, "action": "truncate", "times": 0}],
-        membrane.ProtocolError, 200, 1, max_s=1.0, says=("JSON",)),
-    Row("wrong-shape", "200 with a JSON array instead of an object",
-        [{"status": 200, "json": [1, 2], "times": 0}],
-        membrane.ProtocolError, 200, 1, max_s=1.0, says=("object",)),
-    Row("wrong-type", "200 with a known field of the wrong type (state: 5)",
-        [{"status": 200, "json": {"name": "x", "state": 5}, "times": 0}],
-        membrane.ProtocolError, 200, 1, max_s=1.0, says=("state",)),
-    Row("oversized", "48 MiB body announced by Content-Length (limit 32 MiB)",
-        [{"action": "oversized", "sizeBytes": 48 * MiB, "times": 0}],
-        membrane.ProtocolError, 200, 1, max_s=2.0, says=(str(32 * MiB),)),
-    Row("oversized-chunked", "48 MiB chunked body, no Content-Length (limit 32 MiB)",
-        [{"action": "oversized-chunked", "sizeBytes": 48 * MiB, "times": 0}],
-        membrane.ProtocolError, 200, 1, max_s=3.0, says=(str(32 * MiB),)),
-    Row("max-response-bytes", "max_response_bytes=1000 against a normal fixture", [],
-        membrane.ProtocolError, 200, 1, max_s=1.0, selector="shopify",
-        options={"max_response_bytes": 1000}, says=("1000",)),
-    Row("slow-headers", "headers after 3 s, timeout 500 ms",
-        [{"delayMs": 3000, "times": 0}],
-        membrane.Timeout, 0, 1, min_s=0.45, max_s=0.7, options={"timeout_ms": 500}),
-    Row("slow-body", "body trickling past the deadline (300 ms a chunk), timeout 700 ms",
-        [{"status": 200, "json": BIG, "action": "slow-body", "chunkDelayMs": 300, "times": 0}],
-        membrane.Timeout, 200, 1, min_s=0.65, max_s=0.9, options={"timeout_ms": 700}),
-    Row("429-retry-after-1", "429 with Retry-After: 1 (max_retries 1)",
-        [{"status": 429, "headers": {"Retry-After": "1"}, "times": 0}],
-        membrane.RateLimited, 429, 2, min_s=0.95, max_s=2.5, options={"max_retries": 1},
-        says=("(after 2 attempts)",), key="rate_limit_exceeded"),
-    Row("429-retry-after-date", "429 with Retry-After as an HTTP date 2 s ahead (max_retries 1)",
-        lambda: [{"status": 429, "headers": {"Retry-After": _http_date_in(2)}, "times": 0}],
-        membrane.RateLimited, 429, 2, min_s=0.95, max_s=3.0, options={"max_retries": 1},
-        says=("(after 2 attempts)",), key="rate_limit_exceeded"),
-    Row("429-retry-after-120", "429 with Retry-After: 120 beyond a 2 s deadline",
-        [{"status": 429, "headers": {"Retry-After": "120"}, "times": 0}],
-        membrane.RateLimited, 429, 1, max_s=0.3, options={"timeout_ms": 2000},
-        never_says=("attempts",), key="rate_limit_exceeded"),
-    Row("503-twice-then-200", "503, 503, then the normal answer",
-        [{"status": 503, "times": 2}],
-        None, 200, 3, max_s=1.0, selector="notion", options={"retry_base_ms": 10},
-        same_as="notion"),
-    Row("503-forever", "503 on every attempt: retries exhausted",
-        [{"status": 503, "times": 0}],
-        membrane.ServerError, 503, 3, max_s=1.0, options={"retry_base_ms": 10},
-        says=("(after 3 attempts)",)),
-    Row("500-error-id", "500 with data.errorId",
-        [{"status": 500, "times": 0, "json": {"type": "internal", "key": "boom",
-                                              "message": "Something broke",
-                                              "data": {"errorId": "err-matrix-500"}}}],
-        membrane.ServerError, 500, 1, max_s=1.0, says=("Something broke",), key="boom",
-        error_id="err-matrix-500", never_says=("attempts",)),
-    Row("400-unknown-key", "400 with an error key the library does not know",
-        [{"status": 400, "times": 0, "json": {"type": "bad_request", "key": "brand_new_key",
-                                              "message": "Selector is weird"}}],
-        membrane.BadRequest, 400, 1, max_s=1.0, says=("Selector is weird",),
-        key="brand_new_key"),
-    Row("401", "401", [{"status": 401, "times": 0}],
-        membrane.NotAuthenticated, 401, 1, max_s=1.0, key="not_authenticated"),
-    Row("403", "403", [{"status": 403, "times": 0}],
-        membrane.AccessDenied, 403, 1, max_s=1.0, key="access_denied"),
-    Row("404", "404", [{"status": 404, "times": 0}],
-        membrane.NotFound, 404, 1, max_s=1.0, key="not_found"),
-    Row("html-502", "502 with an nginx HTML page, every attempt",
-        [{"action": "html", "times": 0}],
-        membrane.ServerError, 502, 3, max_s=1.0, options={"retry_base_ms": 10},
-        says=("text/html", "(after 3 attempts)")),
-    Row("empty-200", "200 with an empty body",
-        [{"status": 200, "body": "", "times": 0}],
-        membrane.ProtocolError, 200, 1, max_s=1.0, says=("empty",)),
-    Row("gzip", "gzip-encoded body (Content-Encoding: gzip)",
-        [{"action": "gzip", "times": 0}],
-        None, 200, 1, max_s=1.0, selector="jira", same_as="jira"),
-    Row("302", "302 with a Location (redirects are not followed)",
-        [{"status": 302, "headers": {"Location": "https://elsewhere.example/next"}, "times": 0}],
-        membrane.ProtocolError, 302, 1, max_s=1.0,
-        says=("302", "https://elsewhere.example/next")),
-]
+ROWS: List[Row] = load_rows()
 
 ROW_IDS = [row.id for row in ROWS]
 
@@ -180,16 +145,17 @@ class Outcome:
 
 
 def faults_for(row: Row, mock: MockServer) -> Tuple[List[Dict[str, Any]], str]:
-    """The row's faults, matched to its selector, with the fallback applied if needed."""
+    """The row's faults, matched to its selector, placeholders filled, with the
+    fallback applied where the mock lacks an action."""
     spec = row.faults() if callable(row.faults) else row.faults
     faults = []
     note = ""
     for fault in spec:
-        fault = {"match": row.path_selector, **fault}
-        if row.fallback and fault.get("action") == row.fallback[0] \
-                and not mock.supports_action(row.fallback[0]):
-            fault["action"] = row.fallback[1]
-            note = f"FALLBACK: mock lacks {row.fallback[0]!r}, used {row.fallback[1]!r}"
+        fault = expand({"match": row.path_selector, **copy.deepcopy(fault)}, mock.url)
+        action = fault.get("action")
+        if action in row.fallback and not mock.supports_action(action):
+            fault["action"] = row.fallback[action]
+            note = f"FALLBACK: mock lacks {action!r}, used {row.fallback[action]!r}"
         faults.append(fault)
     return faults, note
 
@@ -205,7 +171,7 @@ def run_row(row: Row, mock: MockServer, token: str = TOKEN) -> Outcome:
     if faults:
         mock.fault(*faults)
     url = mock.url if row.target == "mock" else f"http://127.0.0.1:{free_port()}"
-    options = {"timeout_ms": 10_000, **row.options}
+    options = {**DEFAULT_OPTIONS, **row.options}
     with membrane.Client(url, token, **options) as client:
         started = time.monotonic()
         try:
@@ -213,5 +179,5 @@ def run_row(row: Row, mock: MockServer, token: str = TOKEN) -> Outcome:
         except membrane.MembraneError as e:
             result = e
         elapsed = time.monotonic() - started
-    seen = len(mock.requests_for(f"/integrations/{row.path_selector}"))
+    seen = sum(1 for r in mock.requests() if r.get("selector") == row.path_selector)
     return Outcome(row, result, elapsed, seen, note, expected_value)

@@ -13,7 +13,7 @@ import pytest
 
 import membrane
 from conftest import REPO, MockServer
-from faultmatrix import ROW_IDS, ROWS, Outcome, Row, run_row
+from faultmatrix import ROW_IDS, ROWS, Outcome, Row, expand, run_row
 
 TABLE = REPO / ".build" / "test-logs" / "fault-matrix-python.txt"
 
@@ -90,6 +90,7 @@ def test_fault(mock: MockServer, row: Row) -> None:
         assert e.message, detail
         assert "\n" not in e.message and "\r" not in e.message, detail
         for words in row.says:
+            words = expand(words, mock.url)
             assert words in e.message, f"{words!r} not in the message; {detail}"
         for words in row.never_says:
             assert words not in e.message, f"{words!r} in the message; {detail}"
@@ -97,9 +98,13 @@ def test_fault(mock: MockServer, row: Row) -> None:
             assert e.key == row.key, detail
         if row.error_id is not None:
             assert e.error_id == row.error_id, detail
+        if row.type is not None:
+            assert e.type == row.type, detail
 
     assert outcome.requests == row.requests, detail
     assert row.min_s <= outcome.elapsed < row.max_s, detail
+    if row.not_requested is not None:
+        assert not [r for r in mock.requests() if r.get("selector") == row.not_requested], detail
 
 
 # -- retries, more closely -------------------------------------------------------
