@@ -243,3 +243,68 @@ def test_nothing_is_printed_without_logging_configured(mock: MockServer) -> None
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"hubspot\n"
     assert result.stderr == b""
+
+
+def run_script(script: str) -> subprocess.CompletedProcess:
+    """A fresh interpreter: no pytest handler on the root logger, logging unconfigured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(PACKAGE_DIR)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          timeout=60)
+
+
+def test_lines_are_asked_for_only_while_a_handler_would_get_them(mock: MockServer) -> None:
+    script = f"""
+import logging, sys, membrane
+c = membrane.Client({mock.url!r}, {TOKEN!r})
+c.integration('hubspot')
+print('unconfigured', c._handle.log_on)
+handler = logging.StreamHandler(sys.stdout)
+handler.setFormatter(logging.Formatter('line %(levelname)s %(message)s'))
+logging.getLogger().addHandler(handler)
+logging.getLogger('membrane').setLevel(logging.INFO)
+c.integration('salesforce')                           # the next call sends its line
+print('configured', c._handle.log_on)
+logging.getLogger('membrane').setLevel(logging.ERROR)  # above the library's levels
+c.integration('pipedrive')
+print('above WARNING', c._handle.log_on)
+logging.getLogger('membrane').setLevel(logging.INFO)
+logging.getLogger().removeHandler(handler)
+c.integration('zendesk')
+print('handler removed', c._handle.log_on)
+"""
+    result = run_script(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout.splitlines()
+    assert out[0] == "unconfigured False"
+    assert re.fullmatch(r"line INFO GET /integrations/salesforce\?includeSecrets=false: 200 "
+                        r"\(attempt 1, \d+ ms\)", out[1]), out
+    assert out[2:] == ["configured True", "above WARNING False", "handler removed False"]
+    assert [r["path"] for r in mock.requests()] == [
+        "/integrations/hubspot", "/integrations/salesforce", "/integrations/pipedrive",
+        "/integrations/zendesk"]
+
+
+def test_ctrl_c_during_a_lookup_without_logging(mock: MockServer) -> None:
+    """No callback, no signal handler swapped: the interrupt still comes once the call returns."""
+    mock.fault({"match": "hubspot", "delayMs": 600})
+    script = f"""
+import os, signal, threading, time, membrane
+c = membrane.Client({mock.url!r}, {TOKEN!r})
+threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+began = time.monotonic()
+try:
+    c.integration('hubspot')
+except KeyboardInterrupt:
+    print('interrupted after', round(time.monotonic() - began, 1), c._handle.log_on)
+print('handler', signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+print('again', c.integration('salesforce')['key'])
+"""
+    result = run_script(script)
+    assert result.returncode == 0, result.stderr
+    lines_out = result.stdout.splitlines()
+    assert lines_out[0].startswith("interrupted after ") and lines_out[0].endswith(" False"), lines_out
+    assert float(lines_out[0].split()[2]) >= 0.6  # the lookup ran to its end first
+    assert lines_out[1:] == ["handler True", "again salesforce"]
+    assert len(mock.requests()) == 2

@@ -50,6 +50,7 @@ from ._native import (
     _ClientPtr,
     _JSONError,
     _JSONPtr,
+    _LogCallback,
     jansson_library as _jansson_library,
     load_library as _load,
 )
@@ -180,21 +181,30 @@ class _Scratch:
 
 _SCRATCH: List[_Scratch] = []
 
+_NO_CALLBACK = _LogCallback()  # NULL: membrane_client_set_log turns logging off
+
+#: Selectors (str) already encoded and checked: most programs look the same few up again.
+_SELECTORS: Dict[str, bytes] = {}
+_SELECTORS_KEPT = 1024
+
 # The library's functions for the lookup path, bound once the library is loaded
 # (a Client exists only then): no per-call attribute lookups on the CDLL.
 _integration_get_text: Any = None
 _free: Any = None
-_string_at = ctypes.string_at
+
+# The body's bytes, decoded where the library left them: one copy, not two.
+_decode_utf8 = ctypes.pythonapi.PyUnicode_DecodeUTF8
+_decode_utf8.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_char_p]
+_decode_utf8.restype = ctypes.py_object
 
 
 _scan_once = json.JSONDecoder().scan_once  # json.loads's decoder, without its wrappers
 
 
-def _parse(data: bytes) -> Any:
-    """json.loads(data) for a body the library checked: the decoder's scanner called
-    directly (json.loads adds encoding detection and two whitespace matches, about a
-    fifth of its time here); any text it does not take whole goes to json.loads."""
-    text = data.decode("utf-8")
+def _parse(text: str) -> Any:
+    """json.loads(text) for a body the library checked: the decoder's scanner called
+    directly (json.loads adds two whitespace matches and a call, about a tenth of its
+    time here); any text it does not take whole goes to json.loads."""
     try:
         value, end = _scan_once(text, 0)
     except (StopIteration, ValueError):  # leading whitespace, or not JSON after all
@@ -368,7 +378,7 @@ class Client:
             handle.log_callback = _LOG_CALLBACK
             ptr = handle.enter()
             try:
-                rc = _load().membrane_client_set_log(ptr, _LOG_CALLBACK if wanted else None, None)
+                rc = _load().membrane_client_set_log(ptr, _LOG_CALLBACK if wanted else _NO_CALLBACK, None)
             finally:
                 handle.leave()
             if rc != OK:
@@ -495,7 +505,11 @@ class Client:
         """
         # The body as the API sent it (validated by the library), straight into
         # json.loads: no json_t built for Python to serialise again.
-        raw = _c_string(selector, "selector")
+        raw = _SELECTORS.get(selector) if type(selector) is str else None
+        if raw is None:
+            raw = _c_string(selector, "selector")
+            if type(selector) is str and len(_SELECTORS) < _SELECTORS_KEPT:
+                _SELECTORS[selector] = raw
         handle = self._handle
         logs = lines_wanted()
         if logs is not handle.log_on:
@@ -516,7 +530,7 @@ class Client:
                                                    scratch.length_ref, scratch.err_ref)
                     finally:
                         handle.leave()
-                interrupted = sigint.hit
+                interrupted = sigint.hit or _take_pending_interrupt()
             else:
                 # No Python runs during the call: a Ctrl-C is raised once it returns.
                 ptr = handle.enter()
@@ -525,16 +539,17 @@ class Client:
                                                scratch.length_ref, scratch.err_ref)
                 finally:
                     handle.leave()
+                # (the callback is not set: no interrupt can be pending from it)
                 interrupted = False
             data = None
             if rc == OK:
                 address = scratch.text.value
                 if address:
                     try:
-                        data = _string_at(address, scratch.length.value)
+                        data = _decode_utf8(address, scratch.length.value, None)
                     finally:
                         _free(address)
-            if _take_pending_interrupt() or interrupted:
+            if interrupted:
                 raise KeyboardInterrupt  # pressed during the call: now that it is over
             if rc != OK:
                 _raise_from(rc, scratch.err)
