@@ -6,14 +6,16 @@
 #   make demo     look integrations up from C and Python against the stand-in server
 #   make test     the whole test suite (Swift, C under valgrind, Python, TLS against
 #                 nginx, ThreadSanitizer, helgrind and DRD, 30 s of fuzzing, library shape,
-#                 cffi/LuaJIT/fiddle/C++/pkg-config, the SQLite extension)
+#                 cffi/LuaJIT/fiddle/C++/pkg-config, the SQLite extension, Schemathesis
+#                 against the stand-in server)
 #   make fuzz     fuzz the response-to-model path (FUZZ_SECONDS, default 300)
 #   make bench    benchmarks against the alternatives (~1.5 min) -> .build/bench/results.md;
 #                 never part of make test
 #   make wheel    the Python package as a wheel with libmembrane.so inside -> .build/wheel/
 #
 # On a fresh Debian machine with Swift, run as root, it installs the system
-# packages it needs (after one apt-get update) and pytest, cffi and wheel from PyPI.
+# packages it needs (after one apt-get update) and pytest, cffi, schemathesis and wheel
+# from PyPI.
 
 SWIFT        ?= swift
 PYTHON       ?= python3
@@ -34,6 +36,9 @@ CDEF         := $(RELEASE_DIR)/membrane.cdef
 UNINSTALLED_PC := $(RELEASE_DIR)/membrane.pc
 FIXTURES     := examples/fixtures/integrations.json
 WHEEL_DIR    := .build/wheel
+
+# Schemathesis (PyPI) for Tests/conformance; this version checked with Python 3.11.
+SCHEMATHESIS_VERSION := 4.32.5
 
 # What building needs, and what only the tests need on top.
 BUILD_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config libsqlite3-dev
@@ -77,6 +82,8 @@ test-deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(BUILD_PACKAGES) $(TEST_PACKAGES)"
 	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install -q pytest
 	@$(PYTHON) -c 'import cffi' 2>/dev/null || $(PYTHON) -m pip install -q cffi
+	@$(PYTHON) -c 'import importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "$(SCHEMATHESIS_VERSION)")' \
+	  2>/dev/null || $(PYTHON) -m pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'
 	@$(MAKE) --no-print-directory wheel-tools
 
 # Installs the Debian packages in PACKAGES that are missing (as root), or says which.
@@ -133,6 +140,10 @@ examples: library
 
 test: test-deps build
 	bash Tests/run-all.sh
+
+# Schemathesis against the stand-in server (Tests/conformance): needs only the stand-in.
+test-conformance: mock
+	bash Tests/run-all.sh conformance
 
 # One suite of Tests/suites, e.g. make test-c, make test-python, make test-threadcheck.
 test-%: build
