@@ -26,6 +26,19 @@ struct MembraneMock: AsyncParsableCommand {
     @Option(help: "Bearer token the API endpoints accept.")
     var token = "mock-token"
 
+    @Option(help: ArgumentHelp(
+        "Workspace key; with it, JWTs naming this workspace (workspaceKey, or iss) and signed with "
+            + "--workspace-secret or --public-key are accepted too.",
+        valueName: "key"))
+    var workspaceKey: String?
+
+    @Option(help: ArgumentHelp("Workspace secret that HS256 and HS512 tokens are signed with.", valueName: "secret"))
+    var workspaceSecret: String?
+
+    @Option(help: ArgumentHelp("PEM public key (EC P-256 or RSA) that ES256 and RS256 tokens are signed with.",
+                               valueName: "pem-file"))
+    var publicKey: String?
+
     @Option(help: "Fixtures file: {\"integrations\": [...]}.")
     var fixtures = "examples/fixtures/integrations.json"
 
@@ -35,6 +48,15 @@ struct MembraneMock: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard !token.isEmpty else { throw ValidationError("--token must not be empty") }
+        if let workspaceKey {
+            guard !workspaceKey.isEmpty else { throw ValidationError("--workspace-key must not be empty") }
+            guard workspaceSecret != nil || publicKey != nil else {
+                throw ValidationError("--workspace-key needs --workspace-secret, --public-key or both")
+            }
+            if workspaceSecret?.isEmpty == true { throw ValidationError("--workspace-secret must not be empty") }
+        } else if workspaceSecret != nil || publicKey != nil {
+            throw ValidationError("--workspace-secret and --public-key need --workspace-key")
+        }
     }
 
     func run() async throws {
@@ -58,10 +80,26 @@ struct MembraneMock: AsyncParsableCommand {
             logger.warning("selector '\(selector)' is used by more than one fixture; only the first is reachable")
         }
 
+        var verifier: TokenVerifier?
+        if let workspaceKey {
+            var key: PublicKey?
+            if let publicKey {
+                do {
+                    key = try PublicKey(pemFile: publicKey)
+                } catch {
+                    logger.critical("\(error.description)")
+                    throw ExitCode.failure
+                }
+            }
+            verifier = TokenVerifier(workspaceKey: workspaceKey, secret: workspaceSecret.map { Array($0.utf8) },
+                                     publicKey: key)
+        }
+        let authentication = Authentication(token: token, verifier: verifier)
+
         let faults = FaultQueue()
         let requestLog = RequestLog()
         let stats = ServerStats()
-        let router = MockRouter.build(store: store, token: token, faults: faults, requestLog: requestLog, stats: stats)
+        let router = MockRouter.build(store: store, authentication: authentication, faults: faults, requestLog: requestLog, stats: stats)
         let host = self.host
         let app = Application(
             router: router,

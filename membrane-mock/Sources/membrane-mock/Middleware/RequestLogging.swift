@@ -10,10 +10,13 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
-        if !AdminPath.contains(request.uri.path) {
-            log.record(request, authorized: authentication.accepts(request),
-                       selector: SelectorSegment(rawPath: request.uri.path)?.selector)
-        }
+        guard !AdminPath.contains(request.uri.path) else { return try await next(request, context) }
+        // Checked once here; the authentication middleware reuses the outcome.
+        let outcome = authentication.authenticate(request)
+        log.record(request, authorized: outcome.isAccepted, claims: outcome.claims,
+                   selector: SelectorSegment(rawPath: request.uri.path)?.selector)
+        var context = context
+        context.authentication = outcome
         return try await next(request, context)
     }
 }

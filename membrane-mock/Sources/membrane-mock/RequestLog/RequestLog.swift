@@ -10,7 +10,10 @@ final class RequestLog: Sendable {
         let path: String
         /// The raw query string, "" when there was none.
         let query: String
+        /// Whether the token was accepted (the fixed token, or a JWT that verified).
         let authorized: Bool
+        /// The verified JWT's claims; null for the fixed token or a refused one.
+        let claims: JSONValue
         /// The selector, decoded once, for `/integrations/{selector}`; nil otherwise.
         let selector: String?
         /// Lower-cased names; repeated headers joined with ", ". Never holds
@@ -23,6 +26,7 @@ final class RequestLog: Sendable {
                 "path": .string(path),
                 "query": .string(query),
                 "authorized": .bool(authorized),
+                "claims": claims,
                 "selector": selector.map(JSONValue.string) ?? .null,
                 "headers": .object(headers.mapValues(JSONValue.string)),
             ]
@@ -31,7 +35,7 @@ final class RequestLog: Sendable {
 
     private let entries = Mutex<[Entry]>([])
 
-    func record(_ request: Request, authorized: Bool, selector: String?) {
+    func record(_ request: Request, authorized: Bool, claims: JSONValue, selector: String?) {
         var headers: [String: String] = [:]
         // HTTP/1 `Host` is carried as the :authority pseudo-header by swift-http-types.
         if let authority = request.head.authority { headers["host"] = authority }
@@ -44,6 +48,7 @@ final class RequestLog: Sendable {
             path: request.uri.path,
             query: request.uri.query ?? "",
             authorized: authorized,
+            claims: claims,
             selector: selector,
             headers: headers
         )

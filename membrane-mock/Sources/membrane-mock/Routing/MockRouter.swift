@@ -10,10 +10,9 @@ import Hummingbird
 ///
 /// HEAD is answered like GET, headers only, as the API's framework does.
 enum MockRouter {
-    static func build(store: FixtureStore, token: String, faults: FaultQueue, requestLog: RequestLog,
+    static func build(store: FixtureStore, authentication: Authentication, faults: FaultQueue, requestLog: RequestLog,
                       stats: ServerStats) -> Router<MockRequestContext> {
         let router = Router(context: MockRequestContext.self, options: .autoGenerateHeadEndpoints)
-        let authentication = Authentication(token: token)
         // Router middleware wraps the routes added after it and the not-found answer.
         router.add(middleware: APIErrorShapeMiddleware())
         router.add(middleware: RequestLogMiddleware(log: requestLog, authentication: authentication))

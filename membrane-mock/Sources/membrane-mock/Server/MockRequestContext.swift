@@ -15,6 +15,8 @@ struct MockRequestContext: RequestContext {
     let closeConnection: @Sendable () async -> Void
     /// Aborts the connection with a TCP reset (RST): SO_LINGER {on, 0 s}, then close.
     let resetConnection: @Sendable () async -> Void
+    /// What the request log middleware made of the token, for API requests.
+    var authentication: AuthenticationOutcome?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
