@@ -1,14 +1,15 @@
 """Schemathesis hooks for Tests/conformance/run.sh (loaded through SCHEMATHESIS_HOOKS).
 
-- after_validate: appends one JSON line per checked response to $CONFORMANCE_TALLY
-  (operation, status, each check's outcome), so run.sh can count checks per
-  operation and see which statuses a run reached.
+- after_call: remembers every cursor the server gives back on GET /integrations,
+  with the filters it was given for.
 - filter_failure: drops exactly one kind of failure, positive_data_acceptance on
   GET /integrations answered 400 invalid_cursor for a cursor the server never issued.
   The document types cursor as an opaque string (that is all the vendor says); only
   cursors a previous page gave back are meaningful, which no schema can say, so a
-  made-up cursor being refused is not a deviation. Every other 400 still fails.
-  Each drop is tallied too (run.sh prints how many).
+  made-up cursor (or one reused with other filters) being refused is not a deviation.
+  A cursor the server issued for the same filters and then refused, and every other
+  400, still fail. Each drop is written to
+  $CONFORMANCE_TALLY (one JSON line) when that is set.
 """
 
 import json
@@ -28,17 +29,27 @@ def _operation(case):
     return f"{case.method.upper()} {case.operation.path}"
 
 
-def _status_name(status):
-    return getattr(status, "name", str(status)).lower()
+# Every cursor the server has given back in this run, with the filters it was given for
+# (a cursor means something only for the query that produced it; limit may change from
+# page to page). One process: run.sh uses one worker.
+_issued_cursors = set()
+
+
+def _cursor_context(cursor, query):
+    return (cursor, tuple(sorted((name, str(value)) for name, value in (query or {}).items()
+                                 if name not in ("cursor", "limit"))))
 
 
 @schemathesis.hook
-def after_validate(context, case, response, results):
-    _tally({
-        "operation": _operation(case),
-        "status": response.status_code,
-        "checks": {result.name: _status_name(result.status) for result in results},
-    })
+def after_call(context, case, response):
+    if case.operation.path != "/integrations" or response.status_code != 200:
+        return
+    try:
+        cursor = json.loads(response.content).get("cursor")
+    except (ValueError, AttributeError):
+        return
+    if isinstance(cursor, str):
+        _issued_cursors.add(_cursor_context(cursor, case.query))
 
 
 @schemathesis.hook
@@ -49,6 +60,8 @@ def filter_failure(context, failure, case, response):
         return True
     if "cursor" not in (case.query or {}):
         return True
+    if _cursor_context(case.query["cursor"], case.query) in _issued_cursors:
+        return True  # a cursor the server issued for these filters: a real failure
     try:
         key = json.loads(response.content).get("key")
     except (ValueError, AttributeError):

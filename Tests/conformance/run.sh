@@ -5,7 +5,7 @@
 #
 #   main      with the token, every Schemathesis check (--checks all), all phases
 #             (examples, coverage, fuzzing, stateful), CONFORMANCE_EXAMPLES cases per
-#             operation and phase (default 100), seed CONFORMANCE_SEED (default 1).
+#             operation and phase (default 50), seed CONFORMANCE_SEED (default 1).
 #             One suite check per (operation, Schemathesis check) pair that ran, plus:
 #             each operation answered 200 at least once, and no errors.
 #   no-token  without the token: every answer to a documented GET must be the documented
@@ -26,7 +26,7 @@ here=$root/Tests/conformance
 out=$root/.build/conformance
 MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
 PYTHON=${PYTHON:-python3}
-EXAMPLES=${CONFORMANCE_EXAMPLES:-100}
+EXAMPLES=${CONFORMANCE_EXAMPLES:-50}
 SEED=${CONFORMANCE_SEED:-1}
 
 # shellcheck source=../lib/mock.sh
