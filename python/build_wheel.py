@@ -14,6 +14,7 @@ library. Replaces any libmembrane wheel in OUTDIR; prints the new one's path.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import struct
@@ -69,6 +70,17 @@ def strip_runpath(path: Path) -> int:
     return removed
 
 
+def _can_build_wheels() -> bool:
+    """setuptools with its bdist_wheel (70.1 and later), or older with the wheel package."""
+    for module in ("setuptools.command.bdist_wheel", "wheel.bdist_wheel"):
+        try:
+            if importlib.util.find_spec(module) is not None:
+                return True
+        except ImportError:  # its package is missing
+            continue
+    return False
+
+
 def build(library: Path, outdir: Path) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="membrane-wheel.") as temp:
@@ -98,6 +110,10 @@ def main() -> int:
     library, outdir = Path(sys.argv[1]), Path(sys.argv[2])
     if not library.is_file():
         print(f"build_wheel.py: {library} does not exist (make library)", file=sys.stderr)
+        return 1
+    if not _can_build_wheels():
+        print("build_wheel.py: needs setuptools 70.1 or later, or the wheel package "
+              "(make wheel-tools, or pip install wheel)", file=sys.stderr)
         return 1
     print(build(library, outdir))
     return 0
