@@ -33,9 +33,12 @@ let package = Package(
                        providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Signing tokens (and wiping secrets): OpenSSL's libcrypto, which libcurl loads anyway.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
         // Include/membrane.h as a module, for the C ABI's types.
         .systemLibrary(name: "CMembrane"),
-        .target(name: "Membrane", dependencies: ["CJansson", "CCurl"]),
+        .target(name: "Membrane", dependencies: ["CJansson", "CCurl", "CCrypto"]),
         .target(
             name: "MembraneC",
             dependencies: ["Membrane", "CJansson", "CMembrane"],

@@ -130,8 +130,19 @@ enum {
     MEMBRANE_OPT_MAX_PARALLEL = 8,
     /* long, >= 1: how many pages membrane_integrations_list_all reads before
        it gives up with MEMBRANE_EPROTOCOL. Default 1000. */
-    MEMBRANE_OPT_MAX_PAGES = 9
+    MEMBRANE_OPT_MAX_PAGES = 9,
+    /* long, seconds, 10 to 604800: how long the tokens the client signs
+       itself live (membrane_client_use_workspace_secret,
+       membrane_client_use_private_key). Default 7200. */
+    MEMBRANE_OPT_TOKEN_LIFETIME_S = 10
 };
+
+/* Flags for membrane_client_use_workspace_secret and
+   membrane_client_use_private_key. */
+/* A workspace management token: isAdmin true, no tenantKey (tenant_key NULL). */
+#define MEMBRANE_TOKEN_ADMIN 1u
+/* Sign with HS256 instead of HS512 (workspace secret only). */
+#define MEMBRANE_TOKEN_HS256 2u
 
 /* ---------------------------------------------------------------------------
  * Library
@@ -181,7 +192,11 @@ typedef struct membrane_client membrane_client;
  *          "https://api.getmembrane.com". NULL reads the environment variable
  *          MEMBRANE_API_URL, and falls back to "https://api.getmembrane.com".
  * token:   the API token (sent as "Authorization: Bearer <token>"). NULL
- *          reads MEMBRANE_TOKEN. The library keeps its own copy.
+ *          reads MEMBRANE_TOKEN; without it, MEMBRANE_WORKSPACE_KEY and
+ *          MEMBRANE_WORKSPACE_SECRET make the client sign its own tokens
+ *          (HS512; for MEMBRANE_TENANT_KEY, or admin tokens without it; see
+ *          membrane_client_use_workspace_secret). The library keeps its own
+ *          copy.
  * err:     may be NULL.
  *
  * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL `out`, a malformed URL or a
@@ -209,7 +224,7 @@ void membrane_client_free(membrane_client *client);
  * Sets a numeric option (MEMBRANE_OPT_TIMEOUT_MS, MEMBRANE_OPT_CONNECT_TIMEOUT_MS,
  * MEMBRANE_OPT_MAX_RETRIES, MEMBRANE_OPT_RETRY_BASE_MS,
  * MEMBRANE_OPT_MAX_RESPONSE_BYTES, MEMBRANE_OPT_MAX_PARALLEL,
- * MEMBRANE_OPT_MAX_PAGES).
+ * MEMBRANE_OPT_MAX_PAGES, MEMBRANE_OPT_TOKEN_LIFETIME_S).
  *
  * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client, an unknown option,
  * an option that takes a string, or a value out of range.
@@ -239,6 +254,92 @@ int membrane_client_set_string(membrane_client *client, int option, const char *
  * Thread-safe; not async-signal-safe.
  */
 int membrane_client_cancel(membrane_client *client);
+
+/* ---------------------------------------------------------------------------
+ * Tokens
+ *
+ * A client's token comes from one of: a fixed token (membrane_client_new,
+ * membrane_client_set_token), a provider callback, or tokens the client
+ * signs itself with the workspace secret or a private key. Each call replaces
+ * the one before; calls already in flight keep the token they started with.
+ * Provided and signed tokens are renewed before they expire (read from the
+ * JWT's `exp`: when less than a tenth of its lifetime or 60 s remains,
+ * whichever is less). After a 401, a lookup gets one new token and one more
+ * attempt, never more; a fixed token is not retried, and when its `exp` has
+ * passed the message says when it expired. Tokens, secrets and keys never
+ * appear in a message or log line, and the library wipes its copies of
+ * secrets when they are replaced or the client is freed.
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Replaces the token with `token` (copied; the same checks as in
+ * membrane_client_new).
+ *
+ * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client or token, or a token
+ * that is too long (16 KiB), not UTF-8 or holds control characters;
+ * MEMBRANE_EAUTH for an empty token.
+ * Thread-safe.
+ */
+int membrane_client_set_token(membrane_client *client, const char *token, membrane_error *err);
+
+/*
+ * A token provider: writes a NUL-terminated token of at most size - 1 bytes
+ * into `buf` and returns 0, or returns non-zero to fail the lookups waiting
+ * for it with MEMBRANE_EAUTH. `size` is 16385. `payload` is the pointer given
+ * to membrane_client_set_token_provider.
+ *
+ * Called before the client's first request, when its token is about to
+ * expire, and once after a 401; never twice at once for one client. It runs
+ * on a thread the library starts, so it must be safe to call from any
+ * thread. A lookup that waits for it longer than its MEMBRANE_OPT_TIMEOUT_MS
+ * fails with MEMBRANE_ETIMEOUT (the provider's answer still serves the next
+ * lookups). A token that is empty, too long, not NUL-terminated or holds
+ * control characters fails them with MEMBRANE_EAUTH.
+ */
+typedef int (*membrane_token_provider)(void *payload, char *buf, size_t size);
+
+/*
+ * Makes `provider` the client's source of tokens (see membrane_token_provider).
+ *
+ * Returns MEMBRANE_OK, or MEMBRANE_EINVAL for a NULL client or provider.
+ * Thread-safe. `payload` must stay valid until the provider is replaced
+ * and the client freed.
+ */
+int membrane_client_set_token_provider(membrane_client *client, membrane_token_provider provider,
+                                       void *payload, membrane_error *err);
+
+/*
+ * Makes the client sign its own tokens (JWTs with the claims workspaceKey,
+ * tenantKey or isAdmin, iat and exp) with the workspace secret: HS512, or
+ * HS256 with MEMBRANE_TOKEN_HS256. For `tenant_key`; or, with tenant_key
+ * NULL and MEMBRANE_TOKEN_ADMIN in `flags`, workspace management tokens
+ * (isAdmin: true). They live MEMBRANE_OPT_TOKEN_LIFETIME_S and are renewed
+ * before they expire. Signing uses OpenSSL's libcrypto. The key and secret
+ * are copied.
+ *
+ * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client, key or secret, an
+ * empty or over-long one (keys: 1024 bytes, secret: 16 KiB), control
+ * characters, unknown flags, a NULL tenant_key without MEMBRANE_TOKEN_ADMIN
+ * or one given with it.
+ * Thread-safe.
+ */
+int membrane_client_use_workspace_secret(membrane_client *client, const char *workspace_key,
+                                         const char *workspace_secret, const char *tenant_key,
+                                         unsigned int flags, membrane_error *err);
+
+/*
+ * As membrane_client_use_workspace_secret, signing with the private key in
+ * the PEM file at `pem_path` (unencrypted; read once, here): ES256 for an EC
+ * P-256 key, RS256 for an RSA key of 2048 bits or more. For workspaces that
+ * uploaded the matching public key. `flags`: 0 or MEMBRANE_TOKEN_ADMIN.
+ *
+ * Returns MEMBRANE_OK; MEMBRANE_EINVAL as above, or for a file that cannot be
+ * read or holds no such key.
+ * Thread-safe.
+ */
+int membrane_client_use_private_key(membrane_client *client, const char *workspace_key,
+                                    const char *pem_path, const char *tenant_key,
+                                    unsigned int flags, membrane_error *err);
 
 /* Levels of the lines membrane_client_set_log delivers. */
 enum {

@@ -270,6 +270,11 @@ def generate(header_text):
             out.append(block("enum", commas(pending), ""))
             pending.clear()
 
+    # Function-pointer typedefs, spelled out where a prototype uses them:
+    # Ruby fiddle's extern knows no typedef names, so every prototype line
+    # stands on its own (the typedef stays, for cffi and LuaJIT users).
+    function_types = {}
+
     for _, kind, payload in items:
         if kind == 0:
             name, value = payload
@@ -278,7 +283,14 @@ def generate(header_text):
             pending.append(f"{name} = {v}")
         else:
             flush()
-            out.append(declaration(payload, constants))
+            text = declaration(payload, constants)
+            m = re.fullmatch(r"typedef\s+(.+?)\(\s*\*\s*(\w+)\s*\)\s*\((.*)\);", text)
+            if m:
+                function_types[m.group(2)] = (m.group(1).strip(), m.group(3).strip())
+            elif not text.startswith("typedef"):
+                for alias, (result, parameters) in function_types.items():
+                    text = re.sub(rf"\b{alias}\s+(\w+)", rf"{result} (*\1)({parameters})", text)
+            out.append(text)
     flush()
     return "\n".join(out) + "\n"
 

@@ -63,6 +63,8 @@ public func membrane_client_set_long(_ handle: OpaquePointer?, _ option: Int32, 
             try client.setMaximumParallel(value)
         case Int(MEMBRANE_OPT_MAX_PAGES):
             try client.setMaximumPages(value)
+        case Int(MEMBRANE_OPT_TOKEN_LIFETIME_S):
+            try client.setTokenLifetime(seconds: value)
         default:
             return Int32(MEMBRANE_EINVAL)
         }

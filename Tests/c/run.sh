@@ -25,7 +25,7 @@ LIB_DIR=${MEMBRANE_LIB_DIR:-.build/release}
 MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 USE_VALGRIND=${MEMBRANE_VALGRIND:-1}
 CC=${CC:-cc}
-OUT=.build-ctest
+OUT=${MEMBRANE_CTEST_DIR:-.build-ctest}
 TOKEN=mock-token
 PROGRAMS="test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_batch test_listing test_logging"
 # test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).

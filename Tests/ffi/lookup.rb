@@ -17,7 +17,7 @@ def check(name, condition)
 end
 
 declarations = File.read(ENV.fetch('MEMBRANE_CDEF')).gsub(%r{/\*.*?\*/}m, '')
-prototypes = declarations.lines.map(&:strip).grep(/\A[^\s{}]+.*\(.*\);\z/)
+prototypes = declarations.lines.map(&:strip).grep(/\A[^\s{}]+.*\(.*\);\z/).grep_v(/\Atypedef\b/)
 fields = declarations[/typedef struct membrane_error \{(.*?)\} membrane_error;/m, 1].to_s
                      .lines.map(&:strip).reject(&:empty?).map { |f| f.chomp(';') }
 constants = declarations.scan(/^\s*(MEMBRANE_\w+) = (-?\d+),?$/).to_h { |name, value| [name, Integer(value)] }

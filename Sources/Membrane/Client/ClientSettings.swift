@@ -8,7 +8,6 @@ struct ClientSettings: Sendable {
     static let defaultUserAgent = "libmembrane/\(MembraneVersion.string)"
 
     let apiURL: APIURL
-    let token: Token
     var timeoutMilliseconds = defaultTimeoutMilliseconds
     var connectTimeoutMilliseconds = defaultConnectTimeoutMilliseconds
     var maximumResponseBytes = defaultMaximumResponseBytes
@@ -20,19 +19,15 @@ struct ClientSettings: Sendable {
     var log: LogHandler?
     /// Only for the rehearsal client: the HTTP answer to play for a path.
     var cannedAnswers: (@Sendable (String) -> CannedAnswer)?
-    /// Built once: every request sends the same headers.
-    let headers: HeaderList
-
-    init(apiURL: APIURL, token: Token) {
+    init(apiURL: APIURL) {
         self.apiURL = apiURL
-        self.token = token
-        headers = HeaderList(["Authorization: Bearer \(token.value)", "Accept: application/json"])
     }
 
-    /// A GET of `path` (which starts with "/") under the API's base URL.
-    func request(for path: String) -> TransportRequest {
-        TransportRequest(url: apiURL.string + path, path: path, headers: headers, userAgent: userAgent,
-                         timeoutMilliseconds: timeoutMilliseconds,
+    /// A GET of `path` (which starts with "/") under the API's base URL, with
+    /// `token`'s headers, within what is left of the call's `deadline`.
+    func request(for path: String, token: IssuedToken, deadline: Deadline) -> TransportRequest {
+        TransportRequest(url: apiURL.string + path, path: path, headers: token.headers, userAgent: userAgent,
+                         timeoutMilliseconds: max(1, deadline.remaining),
                          connectTimeoutMilliseconds: connectTimeoutMilliseconds,
                          caFile: caFile, maximumResponseBytes: maximumResponseBytes, log: log,
                          canned: cannedAnswers?(path))

@@ -7,7 +7,7 @@ extension MembraneClient {
     /// - Returns: one result per selector, in input order. A selector given
     ///   twice is fetched once; both places get the same integration.
     public func integrations(_ selectors: [String], includeSecrets: Bool = false) -> [Result<Integration, MembraneError>] {
-        let settings = settings.withLock { $0 }
+        var call = Call(settings: settings.withLock { $0 })
         var results = [Result<Integration, MembraneError>?](repeating: nil, count: selectors.count)
         var firstPlace: [String: Int] = [:]     // selector -> index into `unique`
         var unique: [(selector: String, places: [Int])] = []
@@ -25,11 +25,10 @@ extension MembraneClient {
                 unique.append((selector, [place]))
             }
         }
-        let requests = unique.map { settings.request(for: integrationPath($0.selector, includeSecrets)) }
-        let exchanges = transport.perform(requests, parallel: settings.maximumParallel, policy: settings.retryPolicy)
+        let exchanges = unique.isEmpty ? [] : perform(unique.map { integrationPath($0.selector, includeSecrets) }, in: &call)
         for (entry, exchange) in zip(unique, exchanges) {
             let result = Result { () throws(MembraneError) -> Integration in
-                try settings.finish(exchange, as: Integration.init(json:)).0
+                try call.finish(exchange, as: Integration.init(json:)).0
             }
             for place in entry.places { results[place] = result }
         }

@@ -20,7 +20,10 @@ extension MembraneClient {
     /// or more than the client's page cap (default 1000), ends the call with
     /// `.protocolError`.
     public func allIntegrations(query: [(name: String, value: String)] = []) throws(MembraneError) -> [Integration] {
-        let settings = settings.withLock { $0 }
+        var call = Call(settings: settings.withLock { $0 })
+        // The cursor errors below quote the server: hide the token from them too.
+        call.tokens.append(credentials.currentTokenValue)
+        let maximumPages = call.settings.maximumPages
         let base = query.filter { $0.name != "cursor" }
         var cursor = query.last { $0.name == "cursor" }?.value
         var seen: Set<String> = []
@@ -32,14 +35,14 @@ extension MembraneClient {
             guard let next = page.cursor else { break }
             guard seen.insert(next).inserted else {
                 // The cursor is the server's text: finished like any error, so it cannot carry the token.
-                throw settings.finished(MembraneError(
+                throw call.finished(MembraneError(
                     code: .protocolError, httpStatus: 200,
                     message: "the API returned cursor \"\(next)\" a second time; stopping rather than looping"))
             }
-            guard pageNumber < settings.maximumPages else {
-                throw settings.finished(MembraneError(
+            guard pageNumber < maximumPages else {
+                throw call.finished(MembraneError(
                     code: .protocolError, httpStatus: 200,
-                    message: "more than \(settings.maximumPages) pages; stopping (raise the page cap to read further)"))
+                    message: "more than \(maximumPages) pages; stopping (raise the page cap to read further)"))
             }
             cursor = next
         }

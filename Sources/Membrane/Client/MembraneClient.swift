@@ -12,18 +12,22 @@
 public final class MembraneClient: Sendable {
     let transport: Transport
     let settings: Locked<ClientSettings>
+    let credentials: Credentials
 
     /// - Parameters:
     ///   - apiURL: the API's base URL; `nil` reads `MEMBRANE_API_URL`, then
     ///     falls back to `https://api.getmembrane.com`.
-    ///   - token: the API token; `nil` reads `MEMBRANE_TOKEN`.
+    ///   - token: the API token; `nil` reads `MEMBRANE_TOKEN`, and without it
+    ///     signs its own tokens with `MEMBRANE_WORKSPACE_KEY` and
+    ///     `MEMBRANE_WORKSPACE_SECRET` (for `MEMBRANE_TENANT_KEY`, or an admin
+    ///     token without one).
     /// - Throws: `.invalidArgument` for a malformed URL or token,
     ///   `.notAuthenticated` when there is no token at all.
     public init(apiURL: String? = nil, token: String? = nil) throws(MembraneError) {
         let url = try APIURL(apiURL ?? Environment.value(Environment.apiURLVariable) ?? APIURL.default)
-        let token = try Token(token ?? Environment.value(Environment.tokenVariable) ?? "")
+        credentials = Credentials(try Environment.tokenSource(token: token))
         transport = try Transport()
-        settings = Locked(ClientSettings(apiURL: url, token: token))
+        settings = Locked(ClientSettings(apiURL: url))
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -85,11 +89,11 @@ public final class MembraneClient: Sendable {
     /// failure, attempt, milliseconds) and one per retry. `nil` (the default)
     /// turns logging off. Lines never hold the token.
     public func setLogHandler(_ handler: LogHandler?) {
-        let token = settings.withLock { $0.token.value }
         var sanitizing: LogHandler?
         if let handler {
             // The same hygiene as errors: no token, no control characters.
-            sanitizing = { level, line in handler(level, Redaction.clean(line, hiding: token)) }
+            let credentials = credentials
+            sanitizing = { level, line in handler(level, Redaction.clean(line, hiding: credentials.currentTokenValue)) }
         }
         settings.withLock { $0.log = sanitizing }
     }
@@ -120,8 +124,8 @@ public final class MembraneClient: Sendable {
     /// that parse JSON themselves.
     public func integrationText(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> [UInt8] {
         try Selector.validate(selector)
-        let (exchange, settings) = perform(integrationPath(selector, includeSecrets))
-        return try settings.finish(exchange, as: Integration.init(json:)).1.body
+        let (exchange, call) = perform(integrationPath(selector, includeSecrets))
+        return try call.finish(exchange, as: Integration.init(json:)).1.body
     }
 
     func integrationPath(_ selector: String, _ includeSecrets: Bool) -> String {
@@ -131,15 +135,54 @@ public final class MembraneClient: Sendable {
     /// One GET of `path`, its answer made into a model: the path every
     /// single request takes (lookups and pages alike).
     func get<Model>(_ path: String, as build: (JSONValue) throws(MembraneError) -> Model) throws(MembraneError) -> Model {
-        let (exchange, settings) = perform(path)
-        return try settings.finish(exchange, as: build).0
+        let (exchange, call) = perform(path)
+        return try call.finish(exchange, as: build).0
     }
 
     /// One GET of `path` with the settings of this moment, unfinished: the
-    /// caller ends it through `settings.finish`.
-    func perform(_ path: String) -> (Exchange, ClientSettings) {
-        let settings = settings.withLock { $0 }
-        return (transport.perform(settings.request(for: path), policy: settings.retryPolicy), settings)
+    /// caller ends it through `call.finish`.
+    func perform(_ path: String) -> (Exchange, Call) {
+        var call = Call(settings: settings.withLock { $0 })
+        return (perform([path], in: &call)[0], call)
+    }
+
+    /// GETs of `paths` (at most the client's parallelism at once), with the
+    /// client's token. Requests the server refuses with 401 get one new token
+    /// and one more attempt, never more (not with a fixed token).
+    func perform(_ paths: [String], in call: inout Call) -> [Exchange] {
+        let settings = call.settings
+        let first: IssuedToken
+        do throws(MembraneError) {
+            first = try credentials.issued(before: call.deadline)
+        } catch {
+            return paths.map { _ in Exchange(outcome: .failure(error), attempts: 0) }
+        }
+        call.tokens.append(first.token.value)
+        var exchanges = transport.perform(paths.map { settings.request(for: $0, token: first, deadline: call.deadline) },
+                                          parallel: settings.maximumParallel, policy: settings.retryPolicy)
+        let refused = exchanges.indices.filter { exchanges[$0].isUnauthorized }
+        guard !refused.isEmpty else { return exchanges }
+        guard credentials.rejected(first) else {
+            // A fixed token: say so when it has simply expired.
+            if let expiry = first.expiresAt, expiry <= Credentials.epochSeconds() { call.expiredAt = expiry }
+            return exchanges
+        }
+        let second: IssuedToken
+        do throws(MembraneError) {
+            second = try credentials.issued(before: call.deadline)
+        } catch {
+            for index in refused {
+                exchanges[index] = Exchange(outcome: .failure(error), attempts: exchanges[index].attempts)
+            }
+            return exchanges
+        }
+        call.tokens.append(second.token.value)
+        let retried = transport.perform(refused.map { settings.request(for: paths[$0], token: second, deadline: call.deadline) },
+                                        parallel: settings.maximumParallel, policy: settings.retryPolicy)
+        for (index, exchange) in zip(refused, retried) {
+            exchanges[index] = Exchange(outcome: exchange.outcome, attempts: exchanges[index].attempts + exchange.attempts)
+        }
+        return exchanges
     }
 
     /// Makes every call in flight on this client throw `.canceled` promptly,

@@ -8,3 +8,10 @@ struct Exchange: Sendable {
     /// request (cancellation, libcurl failing as a whole), not an attempt.
     var attempts: Int
 }
+
+extension Exchange {
+    /// The server answered 401: the token was refused.
+    var isUnauthorized: Bool {
+        if case .success(let response) = outcome { response.status == 401 } else { false }
+    }
+}

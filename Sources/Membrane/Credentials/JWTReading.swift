@@ -1,0 +1,27 @@
+import CJansson
+
+/// What the library reads from a JWT it did not sign (a provider's, a fixed
+/// token): only when it expires, to renew it in time and to say so when the
+/// server rejects it. Signatures are the server's business, not checked here.
+enum JWTReading {
+    /// The `exp` claim (seconds since the epoch), or nil when `token` is not
+    /// a JWT or has none.
+    static func expiry(of token: String) -> Int64? {
+        let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3, let payload = Base64URL.decode(Substring(parts[1])) else { return nil }
+        return payload.withUnsafeBytes { bytes -> Int64? in
+            var error = json_error_t()
+            guard let claims = json_loadb(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, 0, &error)
+            else { return nil }
+            defer { json_decref(claims) }
+            let exp = json_object_get(claims, "exp")
+            switch exp?.pointee.type {
+            case JSON_INTEGER?: return Int64(json_integer_value(exp))
+            case JSON_REAL?:
+                let value = json_real_value(exp)
+                return value.isFinite && abs(value) < 1e15 ? Int64(value) : nil
+            default: return nil
+            }
+        }
+    }
+}
