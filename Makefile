@@ -41,7 +41,7 @@ WHEEL_DIR    := .build/wheel
 SCHEMATHESIS_VERSION := 4.32.5
 
 # What building needs, and what only the tests need on top.
-BUILD_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config libsqlite3-dev
+BUILD_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config libsqlite3-dev libssl-dev
 TEST_PACKAGES  := valgrind gdb nginx-light openssl cmake luajit ruby sqlite3
 
 # make install PREFIX=/usr/local DESTDIR=
@@ -82,6 +82,7 @@ test-deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(BUILD_PACKAGES) $(TEST_PACKAGES)"
 	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install -q pytest
 	@$(PYTHON) -c 'import cffi' 2>/dev/null || $(PYTHON) -m pip install -q cffi
+	@$(PYTHON) -c 'import jwt, cryptography' 2>/dev/null || $(PYTHON) -m pip install -q pyjwt cryptography
 	@$(PYTHON) -c 'import importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "$(SCHEMATHESIS_VERSION)")' \
 	  2>/dev/null || $(PYTHON) -m pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'
 	@$(MAKE) --no-print-directory wheel-tools

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Deque, Dict, Iterator, List, Optional
+from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
@@ -195,13 +195,13 @@ def _drain(stream: Any, sink: Deque[str]) -> None:
 
 
 @contextlib.contextmanager
-def running_mock(token: str = TOKEN) -> Iterator[MockServer]:
-    """Start a membrane-mock that accepts `token`; stop it on exit."""
+def running_mock(token: str = TOKEN, extra_args: Sequence[str] = ()) -> Iterator[MockServer]:
+    """Start a membrane-mock that accepts `token` (and `extra_args`, more flags); stop it on exit."""
     binary = _mock_binary()
     if not binary.exists():
         pytest.fail(f"membrane-mock not found at {binary} (build it, or set MEMBRANE_MOCK)")
     process = subprocess.Popen(
-        [str(binary), "--port", "0", "--token", token, "--fixtures", str(FIXTURES)],
+        [str(binary), "--port", "0", "--token", token, "--fixtures", str(FIXTURES), *extra_args],
         cwd=REPO,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
