@@ -17,14 +17,14 @@
 #
 # Tests/conformance/hooks.py drops one kind of failure only (a cursor the server never
 # issued, refused with 400 invalid_cursor): see there why. Reports, logs and Schemathesis'
-# own files go to .build/conformance. The stand-in is ${MEMBRANE_MOCK:-.build/debug/membrane-mock}.
+# own files go to .build/conformance. The stand-in is ${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}.
 # Last line: "conformance: N passed, M failed"; exit status 1 if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 here=$root/Tests/conformance
 out=$root/.build/conformance
-MOCK=${MEMBRANE_MOCK:-.build/debug/membrane-mock}
+MOCK=${MEMBRANE_MOCK:-.build/mock/debug/membrane-mock}
 PYTHON=${PYTHON:-python3}
 EXAMPLES=${CONFORMANCE_EXAMPLES:-50}
 SEED=${CONFORMANCE_SEED:-1}

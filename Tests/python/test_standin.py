@@ -76,9 +76,34 @@ def test_head_needs_the_token_too(mock: MockServer) -> None:
     assert get(mock, "/integrations/hubspot", method="HEAD", token=None)[0] == 401
 
 
-def test_other_methods_are_not_found_without_a_token(mock: MockServer) -> None:
-    status, _, body = get(mock, "/integrations/hubspot", method="POST", token=None)
-    assert status == 404 and json.loads(body)["message"] == "Cannot POST /integrations/hubspot"
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "TRACE"])
+@pytest.mark.parametrize("path", ["/integrations/hubspot", "/integrations"])
+def test_other_methods_on_api_routes_are_405_without_a_token(mock: MockServer, method: str, path: str) -> None:
+    status, headers, body = get(mock, path, method=method, token=None)
+    assert status == 405 and headers.get("Allow") == "GET, HEAD", (status, headers)
+    assert json.loads(body)["message"] == f"Cannot {method} {path}"
+
+
+def test_unknown_paths_stay_404(mock: MockServer) -> None:
+    status, _, body = get(mock, "/integrationsX", method="POST", token=None)
+    assert status == 404 and json.loads(body)["message"] == "Cannot POST /integrationsX"
+
+
+@pytest.mark.parametrize("query", ["includeArchived=yes", "includeArchived=", "includeSecrets=1"])
+def test_documented_booleans_take_true_or_false(mock: MockServer, query: str) -> None:
+    status, _, body = get(mock, "/integrations?" + query)
+    assert status == 400 and json.loads(body)["key"] == "bad_request", body
+    assert get(mock, "/integrations?includeArchived=false")[0] == 200
+
+
+def test_include_secrets_must_be_boolean_on_lookups(mock: MockServer) -> None:
+    assert get(mock, "/integrations/hubspot?includeSecrets=yes")[0] == 400
+    assert get(mock, "/integrations/hubspot?includeSecrets=true")[0] == 200
+
+
+@pytest.mark.parametrize("value", ["1.5", "-1.29e+16", "0"])
+def test_source_switches_take_any_number(mock: MockServer, value: str) -> None:
+    assert get(mock, "/integrations?connectors=" + urllib.parse.quote(value, safe=""))[0] == 200
 
 
 @pytest.mark.parametrize("size", [100_000, 400_000, 2_000_000])

@@ -16,6 +16,7 @@ struct IntegrationsAPI: Sendable {
     /// `GET /integrations/{selector}` and `/integrations/{selector}/**`.
     func integration(_ request: Request) -> Answer {
         let query = QueryParameters(raw: request.uri.query ?? "")
+        if let invalid = Self.invalidBoolean(in: query, ["includeSecrets"]) { return invalid }
         switch SelectorSegment(rawPath: request.uri.path) {
         case .selector(let selector):
             guard let integration = store.integration(selector: selector) else {
@@ -46,10 +47,11 @@ struct IntegrationsAPI: Sendable {
             limit = value
         }
         for name in Self.sourceSwitches {
-            if let text = query[name], Int(text) == nil {
+            if let text = query[name], !(Double(text)?.isFinite ?? false) {
                 return APIError.answer(status: 400, key: "bad_request", message: "\(name) must be a number, got '\(text)'")
             }
         }
+        if let invalid = Self.invalidBoolean(in: query, ["includeArchived", "includeSecrets"]) { return invalid }
         let matches = store.list(FixtureStore.ListFilter(
             search: query["search"], connectorId: query["connectorId"], appUuid: query["appUuid"],
             includeArchived: query.flag("includeArchived")))
@@ -66,6 +68,16 @@ struct IntegrationsAPI: Sendable {
         ]
         if end < matches.count { page["cursor"] = .string(String(end)) }
         return .json(200, .object(page))
+    }
+
+    /// The documented booleans take `true` or `false` only.
+    private static func invalidBoolean(in query: QueryParameters, _ names: [String]) -> Answer? {
+        for name in names {
+            if let text = query[name], text != "true", text != "false" {
+                return APIError.answer(status: 400, key: "bad_request", message: "\(name) must be true or false, got '\(text)'")
+            }
+        }
+        return nil
     }
 
     private func reveal(_ integration: [String: JSONValue], query: QueryParameters) -> [String: JSONValue] {
