@@ -18,14 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+# PyJWT and cryptography: make test-deps installs them. Missing, this file
+# fails to import rather than being skipped.
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-jwt = pytest.importorskip("jwt", reason="PyJWT is needed (make test-deps installs it)")
-serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
-ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
-rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa")
-
-from conftest import FIXTURES, REPO, TOKEN, MockServer, _mock_binary, running_mock  # noqa: E402
+from conftest import FIXTURES, REPO, TOKEN, MockServer, _mock_binary, running_mock
 
 WORKSPACE = "wk-test"
 SELECTOR = "hubspot"
