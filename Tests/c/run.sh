@@ -27,7 +27,7 @@ USE_VALGRIND=${MEMBRANE_VALGRIND:-1}
 CC=${CC:-cc}
 OUT=${MEMBRANE_CTEST_DIR:-.build-ctest}
 TOKEN=mock-token
-PROGRAMS="test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_batch test_listing test_logging"
+PROGRAMS="test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_batch test_listing test_logging test_tokens"
 # test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).
 LOG_DIR=.build/test-logs
 
@@ -67,7 +67,17 @@ fi
 # ---------------------------------------------------------------------------
 # The stand-in server
 # ---------------------------------------------------------------------------
-if start_mock "$MOCK" "$OUT"; then
+# Workspace credentials the stand-in verifies signed tokens with (test_tokens):
+# a random secret, and an EC P-256 key pair made here.
+WORKSPACE_KEY=wk-ctest
+WORKSPACE_SECRET=$(openssl rand -hex 32)
+openssl ecparam -name prime256v1 -genkey -noout -out "$OUT/ec-private.pem" 2>/dev/null &&
+    openssl ec -in "$OUT/ec-private.pem" -pubout -out "$OUT/ec-public.pem" 2>/dev/null ||
+    fail "openssl makes an EC P-256 key pair"
+export MEMBRANE_TEST_WORKSPACE_KEY=$WORKSPACE_KEY MEMBRANE_TEST_WORKSPACE_SECRET=$WORKSPACE_SECRET
+export MEMBRANE_TEST_EC_KEY=$ROOT/$OUT/ec-private.pem
+if start_mock "$MOCK" "$OUT" --workspace-key "$WORKSPACE_KEY" --workspace-secret "$WORKSPACE_SECRET" \
+    --public-key "$OUT/ec-public.pem"; then
     pass "stand-in server listening on $URL"
 else
     fail "stand-in server announced its URL within 30 s (stdout: $(head -c 200 "$OUT/mock.stdout"))"
@@ -84,7 +94,7 @@ built=
 for p in $PROGRAMS; do
     # shellcheck disable=SC2086
     if $CC $CFLAGS -pthread -o "$OUT/$p" "Tests/c/$p.c" Tests/c/mock_admin.c \
-        -L "$LIB_DIR" -lmembrane -ljansson -lcurl $RPATHS 2>"$OUT/$p.build.log"; then
+        -L "$LIB_DIR" -lmembrane -ljansson -lcurl -lcrypto $RPATHS 2>"$OUT/$p.build.log"; then
         built="$built $p"
     else
         cat "$OUT/$p.build.log"
@@ -151,7 +161,7 @@ if [ "$USE_VALGRIND" != 0 ]; then
             run_program "$p (valgrind)" "$OUT/$p.valgrind" timeout 1800 \
                 env MEMBRANE_TIME_SCALE=$((TIME_SCALE * 4)) \
                 MEMBRANE_FAULT_MATRIX="$LOG_DIR/fault-matrix-c.valgrind.txt" \
-                MEMBRANE_THREAD_LOOKUPS=200 \
+                MEMBRANE_THREAD_LOOKUPS=200 MEMBRANE_TOKEN_SOAK_MS=3000 \
                 valgrind --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite --log-file="$OUT/$p.valgrind.log" \
                 "$OUT/$p"

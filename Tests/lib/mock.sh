@@ -1,7 +1,8 @@
 # Tests/lib/mock.sh: start and stop the stand-in server, for test scripts.
 # Source it, then:
-#   start_mock MOCK DIR   starts MOCK (--port 0, token mock-token, the default
-#                         fixtures; run from the repository root), its output
+#   start_mock MOCK DIR [ARG...]
+#                         starts MOCK (--port 0, token mock-token, the default
+#                         fixtures, then ARGs; run from the repository root), its output
 #                         in DIR/mock.stdout and DIR/mock.stderr; sets MOCK_PID
 #                         and, once the server has announced its address, URL.
 #                         Returns non-zero (URL empty) if it does not within 30 s.
@@ -12,8 +13,9 @@ URL=
 
 start_mock() {
     local mock=$1 dir=$2 line
+    shift 2
     URL=
-    "$mock" --port 0 --token mock-token --fixtures examples/fixtures/integrations.json \
+    "$mock" --port 0 --token mock-token --fixtures examples/fixtures/integrations.json "$@" \
         >"$dir/mock.stdout" 2>"$dir/mock.stderr" &
     MOCK_PID=$!
     for _ in $(seq 1 300); do

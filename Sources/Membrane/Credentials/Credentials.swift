@@ -14,7 +14,7 @@ import Musl
 /// caller past its deadline (and is never called twice at once).
 final class Credentials: @unchecked Sendable {
     static let defaultLifetimeSeconds: Int64 = 7200
-    static let lifetimeRange: ClosedRange<Int64> = 10...(7 * 24 * 3600)
+    static let lifetimeRange: ClosedRange<Int64> = 1...(7 * 24 * 3600)
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -44,7 +44,7 @@ final class Credentials: @unchecked Sendable {
         pthread_cond_init(condition, &attributes)
         pthread_condattr_destroy(&attributes)
         if case .fixed(let token) = source {
-            current = IssuedToken(token, serial: 0, now: Self.epochSeconds())
+            current = IssuedToken(token, serial: 0, nowMilliseconds: Self.epochMilliseconds())
         }
     }
 
@@ -70,7 +70,7 @@ final class Credentials: @unchecked Sendable {
             sourceVersion += 1
             serial += 1
             if case .fixed(let token) = newSource {
-                current = IssuedToken(token, serial: serial, now: Self.epochSeconds())
+                current = IssuedToken(token, serial: serial, nowMilliseconds: Self.epochMilliseconds())
             } else {
                 current = nil
             }
@@ -103,11 +103,17 @@ final class Credentials: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         let finishedBefore = renewalsFinished
         while true {
-            if let current, !current.needsRenewal(now: Self.epochSeconds()) {
+            if case .fixed = source, let current {
+                return current   // never renewed, whatever its exp says: the server judges it
+            }
+            if let current, !current.needsRenewal(nowMilliseconds: Self.epochMilliseconds()) {
                 return current
             }
-            if renewalsFinished != finishedBefore, let error = lastRenewalError {
-                throw error   // the renewal this call waited for failed: share its failure
+            if renewalsFinished != finishedBefore {
+                // A renewal ended while this call waited: share its outcome,
+                // even a short-lived token (asking again at once would loop).
+                if let error = lastRenewalError { throw error }
+                if let current { return current }
             }
             if !renewing {
                 startRenewal()
@@ -170,7 +176,7 @@ final class Credentials: @unchecked Sendable {
                 renewalCount += 1
                 if version == sourceVersion {
                     serial += 1
-                    current = IssuedToken(token, serial: serial, now: Self.epochSeconds())
+                    current = IssuedToken(token, serial: serial, nowMilliseconds: Self.epochMilliseconds())
                 }
             } catch {
                 lastRenewalError = error
@@ -199,9 +205,13 @@ final class Credentials: @unchecked Sendable {
     }
 
     static func epochSeconds() -> Int64 {
+        epochMilliseconds() / 1000
+    }
+
+    static func epochMilliseconds() -> Int64 {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 }
 

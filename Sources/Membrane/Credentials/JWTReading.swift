@@ -7,21 +7,29 @@ enum JWTReading {
     /// The `exp` claim (seconds since the epoch), or nil when `token` is not
     /// a JWT or has none.
     static func expiry(of token: String) -> Int64? {
+        times(of: token).expiry
+    }
+
+    /// The `exp` and `iat` claims (seconds since the epoch), where present.
+    static func times(of token: String) -> (expiry: Int64?, issuedAt: Int64?) {
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, let payload = Base64URL.decode(Substring(parts[1])) else { return nil }
-        return payload.withUnsafeBytes { bytes -> Int64? in
+        guard parts.count == 3, let payload = Base64URL.decode(Substring(parts[1])) else { return (nil, nil) }
+        return payload.withUnsafeBytes { bytes -> (Int64?, Int64?) in
             var error = json_error_t()
             guard let claims = json_loadb(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, 0, &error)
-            else { return nil }
+            else { return (nil, nil) }
             defer { json_decref(claims) }
-            let exp = json_object_get(claims, "exp")
-            switch exp?.pointee.type {
-            case JSON_INTEGER?: return Int64(json_integer_value(exp))
-            case JSON_REAL?:
-                let value = json_real_value(exp)
-                return value.isFinite && abs(value) < 1e15 ? Int64(value) : nil
-            default: return nil
-            }
+            return (seconds(json_object_get(claims, "exp")), seconds(json_object_get(claims, "iat")))
+        }
+    }
+
+    private static func seconds(_ value: UnsafeMutablePointer<json_t>?) -> Int64? {
+        switch value?.pointee.type {
+        case JSON_INTEGER?: return Int64(json_integer_value(value))
+        case JSON_REAL?:
+            let real = json_real_value(value)
+            return real.isFinite && abs(real) < 1e15 ? Int64(real) : nil
+        default: return nil
         }
     }
 }

@@ -17,24 +17,29 @@ struct IssuedToken: Sendable {
     let headers: HeaderList
     /// Seconds since the epoch.
     let expiresAt: Int64?
-    /// Seconds since the epoch, when the client got it.
+    /// Milliseconds since the epoch: when it was issued (`iat`) or, without
+    /// that claim, when the client got it.
     let receivedAt: Int64
     /// Which token this is, among all the client has held.
     let serial: Int
 
-    init(_ token: Token, serial: Int, now: Int64) {
+    init(_ token: Token, serial: Int, nowMilliseconds: Int64) {
         self.token = token
         headers = HeaderList(["Authorization: Bearer \(token.value)", "Accept: application/json"])
-        expiresAt = JWTReading.expiry(of: token.value)
-        receivedAt = now
+        let times = JWTReading.times(of: token.value)
+        expiresAt = times.expiry
+        // The lifetime runs from `iat` when the token says (not from when it
+        // reached us, up to a second later in the same second).
+        receivedAt = times.issuedAt.map { min($0 * 1000, nowMilliseconds) } ?? nowMilliseconds
         self.serial = serial
     }
 
     /// Renewed when less than a tenth of its lifetime, or 60 s, remains,
     /// whichever is less (and at once when it has expired).
-    func needsRenewal(now: Int64) -> Bool {
+    func needsRenewal(nowMilliseconds now: Int64) -> Bool {
         guard let expiresAt else { return false }
-        let lifetime = max(0, expiresAt - receivedAt)
-        return expiresAt - now <= min(lifetime / 10, 60)
+        let expiry = expiresAt * 1000
+        let lifetime = max(0, expiry - receivedAt)
+        return expiry - now <= min(lifetime / 10, 60_000)
     }
 }
