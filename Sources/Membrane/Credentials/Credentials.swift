@@ -144,9 +144,9 @@ final class Credentials: @unchecked Sendable {
         case .fixed(let token):
             finishRenewal(.success(token.value), version: version)
         case .signer(let signer):
-            let now = Self.epochSeconds()
+            let now = Self.epochMilliseconds()
             do throws(MembraneError) {
-                finishRenewal(.success(try signer.sign(now: now, lifetime: lifetime)), version: version)
+                finishRenewal(.success(try signer.sign(nowMilliseconds: now, lifetime: lifetime)), version: version)
             } catch {
                 finishRenewal(.failure(error), version: version)
             }

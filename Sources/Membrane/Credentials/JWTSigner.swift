@@ -46,8 +46,11 @@ final class JWTSigner: Sendable {
         }
     }
 
-    /// A token valid from `now` for `lifetime` seconds.
-    func sign(now: Int64, lifetime: Int64) throws(MembraneError) -> String {
+    /// A token issued at `now` (milliseconds since the epoch) for `lifetime`
+    /// seconds. `exp` is rounded up to a whole second, so a short-lived token
+    /// never lives less than its lifetime (a 2 s token signed at x.8 s would
+    /// otherwise last 1.2 s).
+    func sign(nowMilliseconds now: Int64, lifetime: Int64) throws(MembraneError) -> String {
         let header = "{\"alg\":\"\(algorithm.rawValue)\",\"typ\":\"JWT\"}"
         guard let claims = json_object() else { throw MembraneError(code: .internal, message: "out of memory") }
         defer { json_decref(claims) }
@@ -57,8 +60,8 @@ final class JWTSigner: Sendable {
         } else {
             _ = json_object_set_new(claims, "isAdmin", json_true())
         }
-        _ = json_object_set_new(claims, "iat", json_integer(json_int_t(now)))
-        _ = json_object_set_new(claims, "exp", json_integer(json_int_t(now + lifetime)))
+        _ = json_object_set_new(claims, "iat", json_integer(json_int_t(now / 1000)))
+        _ = json_object_set_new(claims, "exp", json_integer(json_int_t((now + lifetime * 1000 + 999) / 1000)))
         guard let text = json_dumps(claims, Int(JSON_COMPACT) | Int(JSON_SORT_KEYS)) else {
             throw MembraneError(code: .internal, message: "out of memory")
         }
