@@ -70,6 +70,11 @@ OPT_RETRY_BASE_MS = 6
 OPT_MAX_RESPONSE_BYTES = 7
 OPT_MAX_PARALLEL = 8
 OPT_MAX_PAGES = 9
+OPT_TOKEN_LIFETIME_S = 10
+
+#: Flags of membrane_client_use_workspace_secret / _use_private_key.
+TOKEN_ADMIN = 1
+TOKEN_HS256 = 2
 
 #: Levels of the library's log lines (``MEMBRANE_LOG_*``).
 LOG_WARNING = 2
@@ -143,6 +148,9 @@ _JSONPtr = ctypes.POINTER(_OpaqueJSON)
 
 #: ``void (*)(int level, const char *message, void *payload)``
 _LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+#: ``int (*membrane_token_provider)(void *payload, char *buf, size_t size)``; buf as a
+#: plain address, so the callback writes into it with ctypes.memmove.
+_TokenProvider = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
 
 _c_int, _c_uint, _c_long, _c_size_t = ctypes.c_int, ctypes.c_uint, ctypes.c_long, ctypes.c_size_t
 _c_char_p, _c_void_p = ctypes.c_char_p, ctypes.c_void_p
@@ -160,6 +168,12 @@ SIGNATURES: Dict[str, Tuple[Any, Sequence[Any]]] = {
     "membrane_client_set_string": (_c_int, [_ClientPtr, _c_int, _c_char_p]),
     "membrane_client_cancel": (_c_int, [_ClientPtr]),
     "membrane_client_set_log": (_c_int, [_ClientPtr, _LogCallback, _c_void_p]),
+    "membrane_client_set_token": (_c_int, [_ClientPtr, _c_char_p, _ErrorPtr]),
+    "membrane_client_set_token_provider": (_c_int, [_ClientPtr, _TokenProvider, _c_void_p, _ErrorPtr]),
+    "membrane_client_use_workspace_secret": (_c_int, [_ClientPtr, _c_char_p, _c_char_p, _c_char_p, _c_uint,
+                                                      _ErrorPtr]),
+    "membrane_client_use_private_key": (_c_int, [_ClientPtr, _c_char_p, _c_char_p, _c_char_p, _c_uint,
+                                                 _ErrorPtr]),
     "membrane_integration_get": (_c_int, [_ClientPtr, _c_char_p, _c_uint, ctypes.POINTER(_JSONPtr),
                                           _ErrorPtr]),
     "membrane_integration_get_text": (_c_int, [_ClientPtr, _c_char_p, _c_uint,

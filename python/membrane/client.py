@@ -45,20 +45,26 @@ from ._native import (
     OPT_MAX_RETRIES,
     OPT_RETRY_BASE_MS,
     OPT_TIMEOUT_MS,
+    OPT_TOKEN_LIFETIME_S,
     OPT_USER_AGENT,
+    TOKEN_ADMIN,
+    TOKEN_HS256,
     _CError,
     _ClientPtr,
     _JSONError,
     _JSONPtr,
     _LogCallback,
+    _TokenProvider,
     jansson_library as _jansson_library,
     load_library as _load,
 )
 from .errors import (
+    EAUTH,
     ClientClosed,
     InternalError,
     InvalidArgument,
     MembraneError,
+    NotAuthenticated,
     ProtocolError,
     _error_from_entry,
     _raise_from,
@@ -181,6 +187,9 @@ class _Scratch:
 
 _SCRATCH: List[_Scratch] = []
 
+#: Token-provider callbacks handed to the library; never freed (see set_token_provider).
+_PROVIDERS: List[Any] = []
+
 _NO_CALLBACK = _LogCallback()  # NULL: membrane_client_set_log turns logging off
 
 #: Selectors (str) already encoded and checked: most programs look the same few up again.
@@ -253,6 +262,17 @@ class Client:
         max_pages: how many pages :meth:`list_integrations` and
             :meth:`list_all_integrations` read before they give up with a
             :class:`ProtocolError` (>= 1; default 1000).
+        token_provider: a callable returning a token (``str``), asked before
+            the first request, before the token expires and once after a
+            401 (see :meth:`set_token_provider`); instead of ``token``.
+        workspace_key, workspace_secret, tenant_key: sign the client's own
+            tokens with the workspace secret (see :meth:`use_workspace_secret`);
+            without ``tenant_key``, workspace management (admin) tokens.
+        token_lifetime_s: how long the tokens the client signs live (default 7200).
+
+    With neither ``token``, ``token_provider`` nor a workspace secret, the
+    library reads ``MEMBRANE_TOKEN``, then ``MEMBRANE_WORKSPACE_KEY`` and
+    ``MEMBRANE_WORKSPACE_SECRET`` (with ``MEMBRANE_TENANT_KEY``).
 
     The client sends the library's log lines to the logger ``"membrane"``.
 
@@ -275,10 +295,20 @@ class Client:
         max_response_bytes: Optional[int] = None,
         max_parallel: Optional[int] = None,
         max_pages: Optional[int] = None,
+        token_provider: Optional[Callable[[], StrOrBytes]] = None,
+        workspace_key: Optional[StrOrBytes] = None,
+        workspace_secret: Optional[StrOrBytes] = None,
+        tenant_key: Optional[StrOrBytes] = None,
+        token_lifetime_s: Optional[int] = None,
     ) -> None:
         lib = _load()
         url_c = None if api_url is None else _c_string(api_url, "api_url")
         token_c = None if token is None else _c_string(token, "token")
+        if token_c is None and (token_provider is not None or workspace_secret is not None):
+            # Replaced before any request: the provider or the signer below.
+            token_c = b"placeholder-never-sent"
+        self._token_error: Optional[BaseException] = None
+        self._provider_callback: Any = None
         ptr = _ClientPtr()
         err = _CError()
         rc = lib.membrane_client_new(ctypes.byref(ptr), url_c, token_c, ctypes.byref(err))
@@ -311,6 +341,14 @@ class Client:
                 self.set_max_parallel(max_parallel)
             if max_pages is not None:
                 self.set_max_pages(max_pages)
+            if token_lifetime_s is not None:
+                self._set_long(OPT_TOKEN_LIFETIME_S, token_lifetime_s, "token_lifetime_s")
+            if token_provider is not None:
+                self.set_token_provider(token_provider)
+            elif workspace_secret is not None:
+                if workspace_key is None:
+                    raise InvalidArgument("workspace_secret needs workspace_key")
+                self.use_workspace_secret(workspace_key, workspace_secret, tenant_key)
         except BaseException:
             self.close()
             raise
@@ -415,6 +453,88 @@ class Client:
             err.message = f"invalid {what}".encode()
             _raise_from(rc, err)
 
+    # -- tokens ---------------------------------------------------------------
+
+    def _token_call(self, function: Any, *arguments: Any) -> None:
+        err = _CError()
+        ptr = self._handle.enter()
+        try:
+            rc = function(ptr, *arguments, ctypes.byref(err))
+        finally:
+            self._handle.leave()
+        if rc != OK:
+            _raise_from(rc, err)
+
+    def set_token(self, token: StrOrBytes) -> None:
+        """Replace the token; lookups in flight keep the one they started with."""
+        self._token_call(_load().membrane_client_set_token, _c_string(token, "token"))
+
+    def set_token_provider(self, provider: Callable[[], StrOrBytes]) -> None:
+        """Ask ``provider()`` for tokens: before the first request, when the token
+        is about to expire (read from its JWT ``exp``), and once after a 401.
+
+        It runs on a thread the library starts, never twice at once for this
+        client; lookups waiting for it longer than their timeout raise
+        :class:`Timeout`. An exception it raises fails the lookups waiting for
+        it with :class:`NotAuthenticated`, the exception chained as the cause.
+        """
+        if not callable(provider):
+            raise InvalidArgument("token_provider must be callable")
+
+        def call(payload: Any, buf: int, size: int) -> int:
+            try:
+                token = provider()
+                raw = token.encode("utf-8") if isinstance(token, str) else bytes(token)
+                if b"\0" in raw or len(raw) >= size:
+                    raise InvalidArgument("the token provider returned a token with NUL or over 16 KiB")
+            except BaseException as e:  # noqa: BLE001 - any failure becomes the lookups' cause
+                self._token_error = e
+                return 1
+            self._token_error = None
+            ctypes.memmove(buf, raw + b"\0", len(raw) + 1)
+            return 0
+
+        callback = _TokenProvider(call)
+        # Kept for the life of the process: the library may be inside a call
+        # of it on its own thread when this client is closed.
+        _PROVIDERS.append(callback)
+        self._provider_callback = callback
+        self._token_call(_load().membrane_client_set_token_provider, callback, None)
+
+    def use_workspace_secret(self, workspace_key: StrOrBytes, workspace_secret: StrOrBytes,
+                             tenant_key: Optional[StrOrBytes] = None, *, hs256: bool = False) -> None:
+        """Sign the client's own tokens with the workspace secret (HS512, or HS256):
+        for ``tenant_key``, or workspace management (admin) tokens without one.
+        They live ``token_lifetime_s`` (default 7200 s) and are renewed before
+        they expire. The library keeps its own copy of the secret (wiped when
+        replaced); this object keeps none."""
+        flags = (TOKEN_HS256 if hs256 else 0) | (TOKEN_ADMIN if tenant_key is None else 0)
+        self._token_call(_load().membrane_client_use_workspace_secret,
+                         _c_string(workspace_key, "workspace_key"),
+                         _c_string(workspace_secret, "workspace_secret"),
+                         None if tenant_key is None else _c_string(tenant_key, "tenant_key"), flags)
+
+    def use_private_key(self, workspace_key: StrOrBytes, pem_file: PathArg,
+                        tenant_key: Optional[StrOrBytes] = None) -> None:
+        """Sign the client's own tokens with a private key (PEM file; ES256 for EC
+        P-256, RS256 for RSA), for workspaces that uploaded the public key."""
+        self._token_call(_load().membrane_client_use_private_key,
+                         _c_string(workspace_key, "workspace_key"),
+                         _c_string(os.fsencode(pem_file), "pem_file"),
+                         None if tenant_key is None else _c_string(tenant_key, "tenant_key"),
+                         TOKEN_ADMIN if tenant_key is None else 0)
+
+    def _raise(self, rc: int, err: _CError) -> None:
+        """Raise a call's error; a NotAuthenticated that a token provider's
+        exception caused carries it as ``__cause__``."""
+        cause = self._token_error if rc == EAUTH else None
+        if cause is None:
+            _raise_from(rc, err)
+        try:
+            _raise_from(rc, err)
+        except NotAuthenticated as e:
+            raise e from cause
+
     def set_timeout(self, ms: int) -> None:
         """The longest one call may take, in milliseconds (>= 1)."""
         self._set_long(OPT_TIMEOUT_MS, ms, "timeout_ms")
@@ -477,7 +597,7 @@ class Client:
             if _take_pending_interrupt() or sigint.hit:
                 raise KeyboardInterrupt  # pressed during the call: now that it is over
             if rc != OK:
-                _raise_from(rc, err)
+                self._raise(rc, err)
             if not out:
                 raise InternalError(f"{what} succeeded without a result")
             text = lib.membrane_json_dumps(out, _JSON_COMPACT)
@@ -552,7 +672,7 @@ class Client:
             if interrupted:
                 raise KeyboardInterrupt  # pressed during the call: now that it is over
             if rc != OK:
-                _raise_from(rc, scratch.err)
+                self._raise(rc, scratch.err)
             if data is None:
                 raise InternalError("membrane_integration_get_text succeeded without a result")
         finally:
