@@ -71,4 +71,33 @@ struct ThreadSharingTests {
         #expect(unexpected.load(ordering: .relaxed) == 0)
         #expect(try client.integration("salesforce").key == "salesforce")
     }
+
+    @Test("tokens replaced and a provider renewing while other threads look up")
+    func tokensChangingDuringLookups() throws {
+        let client = try MockServer.client()
+        let providerCalls = Atomic<Int>(0)
+        let unexpected = Mutex<[String]>([])
+        onThreads(6) { thread in
+            for index in 0..<60 {
+                switch thread {
+                case 0:
+                    // Alternates a fixed token and a provider; both give the stand-in's token.
+                    if index % 2 == 0 {
+                        try? client.setToken(MockServer.token)
+                    } else {
+                        client.setTokenProvider {
+                            providerCalls.add(1, ordering: .relaxed)
+                            return .success(MockServer.token)
+                        }
+                    }
+                default:
+                    if let error = lookupError(client, "hubspot") {
+                        unexpected.withLock { $0.append("\(error.code) \(error.message)") }
+                    }
+                }
+            }
+        }
+        #expect(unexpected.withLock { $0 }.isEmpty, "\(unexpected.withLock { $0.prefix(5) })")
+        #expect(providerCalls.load(ordering: .relaxed) <= 30)
+    }
 }
