@@ -176,5 +176,15 @@ if [ "$USE_VALGRIND" != 0 ]; then
     fi
 fi
 
+# No secret and no token in anything the programs or the stand-in printed
+# (the valgrind logs included): the workspace secret of this run, and the
+# start of every JWT header ({"alg":...} in base64url).
+leaks=$(grep -l -e "$WORKSPACE_SECRET" -e 'eyJhbGci' "$OUT"/*.stdout "$OUT"/*.stderr "$OUT"/*.log 2>/dev/null)
+if [ -z "$leaks" ]; then
+    pass "no workspace secret or token in any output ($(ls "$OUT"/*.stdout "$OUT"/*.stderr "$OUT"/*.log 2>/dev/null | wc -l) files)"
+else
+    fail "a workspace secret or token appears in: $leaks"
+fi
+
 stop_mock
 summary_and_exit
