@@ -1,7 +1,13 @@
 import CCurl
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// A libcurl header list, built once and shared read-only by every transfer
-/// that uses it (libcurl only reads it).
+/// that uses it (libcurl only reads it). It carries the token, so its lines
+/// are wiped before they are freed.
 final class HeaderList: @unchecked Sendable {
     let list: UnsafeMutablePointer<curl_slist>?
 
@@ -14,6 +20,13 @@ final class HeaderList: @unchecked Sendable {
     }
 
     deinit {
+        var node = list
+        while let current = node {
+            if let data = current.pointee.data {
+                explicit_bzero(data, strlen(data))
+            }
+            node = current.pointee.next
+        }
         curl_slist_free_all(list)
     }
 }
