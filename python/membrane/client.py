@@ -342,7 +342,7 @@ class Client:
             if max_pages is not None:
                 self.set_max_pages(max_pages)
             if token_lifetime_s is not None:
-                self._set_long(OPT_TOKEN_LIFETIME_S, token_lifetime_s, "token_lifetime_s")
+                self.set_token_lifetime(token_lifetime_s)
             if token_provider is not None:
                 self.set_token_provider(token_provider)
             elif workspace_secret is not None:
@@ -558,6 +558,10 @@ class Client:
     def set_max_parallel(self, count: int) -> None:
         """How many requests :meth:`integrations` runs at once (1 to 256)."""
         self._set_long(OPT_MAX_PARALLEL, count, "max_parallel")
+
+    def set_token_lifetime(self, seconds: int) -> None:
+        """How long the tokens the client signs itself live, in seconds (1 to 604800)."""
+        self._set_long(OPT_TOKEN_LIFETIME_S, seconds, "token_lifetime_s")
 
     def set_max_pages(self, count: int) -> None:
         """How many pages a listing reads before it gives up with :class:`ProtocolError` (>= 1)."""
