@@ -155,8 +155,8 @@ test-%: build
 fuzz: deps
 	@mkdir -p $(FUZZ_DIR)/corpus
 	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MembraneFuzz -g -use-ld=lld \
-	  -I Sources/CJansson -I Sources/CCurl $$(find Sources/Membrane -name '*.swift' | sort) \
-	  Tests/fuzz/FuzzResponse.swift -ljansson -lcurl -o $(FUZZ_DIR)/fuzz-response
+	  -I Sources/CJansson -I Sources/CCurl -I Sources/CCrypto $$(find Sources/Membrane -name '*.swift' | sort) \
+	  Tests/fuzz/FuzzResponse.swift -ljansson -lcurl -lcrypto -o $(FUZZ_DIR)/fuzz-response
 	$(FUZZ_DIR)/fuzz-response -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	  -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus Tests/fuzz/corpus
 

@@ -39,7 +39,7 @@ else
 fi
 
 if $CC -std=c99 -g -Wall -Wextra -Werror -IInclude Tests/threadcheck/first_lookups.c \
-        -L"$LIB_DIR" -lmembrane -ljansson -lpthread -Wl,-rpath,"$PWD/$LIB_DIR" \
+        -L"$LIB_DIR" -lmembrane -ljansson -lpthread -Wl,-rpath,"$(cd "$LIB_DIR" && pwd)" \
         -o "$OUT/first_lookups"; then
     pass "first_lookups.c builds"
 else
