@@ -131,7 +131,7 @@ enum {
     /* long, >= 1: how many pages membrane_integrations_list_all reads before
        it gives up with MEMBRANE_EPROTOCOL. Default 1000. */
     MEMBRANE_OPT_MAX_PAGES = 9,
-    /* long, seconds, 10 to 604800: how long the tokens the client signs
+    /* long, seconds, 1 to 604800: how long the tokens the client signs
        itself live (membrane_client_use_workspace_secret,
        membrane_client_use_private_key). Default 7200. */
     MEMBRANE_OPT_TOKEN_LIFETIME_S = 10
