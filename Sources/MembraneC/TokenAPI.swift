@@ -36,7 +36,7 @@ private struct CProvider: @unchecked Sendable {
         buffer.initialize(repeating: 0, count: size)
         defer {
             // The token's bytes do not outlive the call.
-            ArgumentWiping.wipe(buffer, count: size)
+            explicit_bzero(buffer, size)
             buffer.deallocate()
         }
         let status = function(payload, buffer, size)

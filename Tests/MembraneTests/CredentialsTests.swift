@@ -25,7 +25,7 @@ struct CredentialsTests {
         let payload = try #require(Base64URL.decode(parts[1]))
         let text = String(decoding: payload, as: UTF8.self)
         #expect(text == #"{"exp":1700000061,"iat":1700000000,"tenantKey":"t","workspaceKey":"wk"}"#)
-        #expect(JWTReading.expiry(of: token) == 1_700_000_061)
+        #expect(JWTReading.times(of: token).expiry == 1_700_000_061)
         #expect(!token.contains("s3cret"))
     }
 

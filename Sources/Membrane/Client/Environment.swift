@@ -18,7 +18,10 @@ enum Environment {
     /// `MEMBRANE_WORKSPACE_SECRET` (for `MEMBRANE_TENANT_KEY`; without it,
     /// admin tokens).
     static func tokenSource(token: String?) throws(MembraneError) -> TokenSource {
-        if let text = token ?? value(tokenVariable), !text.isEmpty || token != nil {
+        if let token {
+            return .fixed(try Token(token))   // even empty: the caller meant it (and hears "no API token")
+        }
+        if let text = value(tokenVariable), !text.isEmpty {
             return .fixed(try Token(text))
         }
         if let workspaceKey = value(workspaceKeyVariable), let secret = value(workspaceSecretVariable),

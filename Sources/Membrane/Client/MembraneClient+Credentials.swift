@@ -36,7 +36,4 @@ extension MembraneClient {
     public func setTokenLifetime(seconds: Int) throws(MembraneError) {
         try credentials.setLifetime(seconds: Int64(seconds))
     }
-
-    /// Tokens obtained from a provider or signed since the client was made.
-    public var tokenRenewals: Int { credentials.renewals }
 }

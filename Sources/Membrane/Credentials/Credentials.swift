@@ -29,9 +29,6 @@ final class Credentials: @unchecked Sendable {
     private var renewalsFinished = 0
     private var lastRenewalError: MembraneError?
     private var lifetime = Credentials.defaultLifetimeSeconds
-    /// Tokens obtained from a provider or a signer since the client was made.
-    private var renewalCount = 0
-    var renewals: Int { locked { renewalCount } }
 
     init(_ source: TokenSource) {
         self.source = source
@@ -88,10 +85,6 @@ final class Credentials: @unchecked Sendable {
     /// The token held now ("" when none), for hiding it from log lines.
     var currentTokenValue: String {
         locked { current?.token.value ?? "" }
-    }
-
-    var isFixed: Bool {
-        locked { if case .fixed = source { true } else { false } }
     }
 
     // MARK: Tokens for calls
@@ -173,7 +166,6 @@ final class Credentials: @unchecked Sendable {
         case .success(let text):
             do throws(MembraneError) {
                 let token = try Token(provided: text)
-                renewalCount += 1
                 if version == sourceVersion {
                     serial += 1
                     current = IssuedToken(token, serial: serial, nowMilliseconds: Self.epochMilliseconds())
@@ -219,11 +211,11 @@ extension Token {
     /// A token from a provider or a signer: the same checks as a fixed one,
     /// failing as not authenticated, and never quoting it.
     init(provided text: String) throws(MembraneError) {
-        guard !text.isEmpty, text.utf8.count <= Token.maximumByteCount,
-              text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+        do throws(MembraneError) {
+            try self.init(text)
+        } catch {
             throw MembraneError(code: .notAuthenticated,
                                 message: "the token provider returned no usable token (empty, too long or with control characters)")
         }
-        try self.init(text)
     }
 }

@@ -4,12 +4,6 @@ import CJansson
 /// token): only when it expires, to renew it in time and to say so when the
 /// server rejects it. Signatures are the server's business, not checked here.
 enum JWTReading {
-    /// The `exp` claim (seconds since the epoch), or nil when `token` is not
-    /// a JWT or has none.
-    static func expiry(of token: String) -> Int64? {
-        times(of: token).expiry
-    }
-
     /// The `exp` and `iat` claims (seconds since the epoch), where present.
     static func times(of token: String) -> (expiry: Int64?, issuedAt: Int64?) {
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)

@@ -1,7 +1,11 @@
-import CCrypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Bytes that must not outlive their use: a workspace secret, a token.
-/// Kept in memory of their own and wiped (OPENSSL_cleanse, which the
+/// Kept in memory of their own and wiped (explicit_bzero, which the
 /// compiler may not optimise away) when replaced or released. Never printed:
 /// `description` says only that it is a secret.
 final class SecretBytes: @unchecked Sendable, CustomStringConvertible {
@@ -20,7 +24,7 @@ final class SecretBytes: @unchecked Sendable, CustomStringConvertible {
     let count: Int
 
     deinit {
-        OPENSSL_cleanse(storage.baseAddress, storage.count)
+        if let base = storage.baseAddress { explicit_bzero(base, storage.count) }
         storage.deallocate()
     }
 
