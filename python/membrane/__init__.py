@@ -112,7 +112,8 @@ from ._native import (
     version,
     version_num,
 )
-from .client import BatchResult, Client, PathArg, QueryValue, StrOrBytes
+from ._marshal import BatchResult, PathArg, QueryValue, StrOrBytes
+from .client import Client
 from .errors import (
     AccessDenied,
     BadRequest,

@@ -1,0 +1,107 @@
+"""Python values to and from what the library takes and gives: C strings,
+listing queries (JSON for json_loads), and the elements of a batch."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import math
+import os
+from typing import Any, Dict, Mapping, Optional, Union
+
+from ._native import (
+    JSON_INT_MAX as _JSON_INT_MAX,
+    JSON_INT_MIN as _JSON_INT_MIN,
+    JSON_REJECT_DUPLICATES as _JSON_REJECT_DUPLICATES,
+    _JSONError,
+    jansson_library as _jansson_library,
+)
+from .errors import InternalError, InvalidArgument, MembraneError, _error_from_entry, _text
+
+StrOrBytes = Union[str, bytes, bytearray]
+PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+#: A value of a listing query: sent as text (``True`` as ``true``); ``None`` leaves the parameter out.
+QueryValue = Union[str, int, float, bool, None]
+#: One element of :meth:`Client.integrations`: the integration, or the error of its lookup.
+BatchResult = Union[Dict[str, Any], "MembraneError"]
+
+
+def _c_string(value: StrOrBytes, what: str) -> bytes:
+    """A str as UTF-8, bytes as they are; refuses an embedded NUL (C would cut there)."""
+    if isinstance(value, str):
+        try:
+            raw = value.encode("utf-8")
+        except UnicodeEncodeError as e:  # lone surrogates
+            raise InvalidArgument(f"{what} is not valid Unicode: {e.reason}") from None
+    elif isinstance(value, (bytes, bytearray)):
+        raw = bytes(value)
+    else:
+        raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
+    if b"\0" in raw:
+        raise InvalidArgument(f"{what} holds a NUL character")
+    return raw
+
+
+def _batch_element(element: Any) -> BatchResult:
+    """One element of a batch's array: the integration, or its error as an exception."""
+    if isinstance(element, dict):
+        if "error" in element and "name" not in element:
+            return _error_from_entry(element["error"])
+        return element
+    return InternalError(f"a batch element is not a JSON object: {element!r:.200}")
+
+
+def _merge_query(query: Optional[Mapping[str, QueryValue]],
+                 params: Mapping[str, QueryValue]) -> Dict[str, QueryValue]:
+    merged: Dict[str, QueryValue] = {}
+    if query is not None:
+        if not isinstance(query, Mapping):
+            raise TypeError(f"query must be a mapping, not {type(query).__name__}")
+        merged.update(query)
+    merged.update(params)
+    return merged
+
+
+def _query_json(query: Mapping[str, QueryValue]) -> Optional[bytes]:
+    """The query as JSON text for json_loads; None when it has no parameter.
+
+    Refuses what the library would refuse or could not be given: values that
+    are not str, int, float or bool (TypeError), a NUL or a lone surrogate,
+    an integer beyond 64 bits, an infinite or NaN float (InvalidArgument).
+    """
+    members: Dict[str, Union[str, int, float, bool]] = {}
+    for name, value in query.items():
+        if not isinstance(name, str):
+            raise TypeError(f"query parameter names must be str, not {type(name).__name__}")
+        _c_string(name, "a query parameter name")
+        what = f"query parameter {name!r}"
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            pass
+        elif isinstance(value, int):
+            if not _JSON_INT_MIN <= value <= _JSON_INT_MAX:
+                raise InvalidArgument(f"{what} is out of range: {value}")
+            value = int(value)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise InvalidArgument(f"{what} must be finite, not {value}")
+            value = float(value)
+        elif isinstance(value, str):
+            _c_string(value, what)
+            value = str(value)
+        else:
+            raise TypeError(f"{what} must be str, int, float or bool, not {type(value).__name__}")
+        members[name] = value
+    if not members:
+        return None
+    return json.dumps(members, ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
+def _new_json(text: bytes) -> Any:
+    """A new jansson value parsed from `text` (release it with membrane_json_release)."""
+    error = _JSONError()
+    value = _jansson_library().json_loads(text, _JSON_REJECT_DUPLICATES, ctypes.byref(error))
+    if not value:
+        raise InternalError("cannot build the query: " + _text(error.text))
+    return value
