@@ -124,7 +124,8 @@ enum {
        is announced or grows past the limit, and is never buffered whole. */
     MEMBRANE_OPT_MAX_RESPONSE_BYTES = 7,
     /* long, 1 to 256: the most connections membrane_integrations_get_many
-       opens, and over HTTP/1.1 the most requests it runs at once. Once the
+       opens (and, for all of them together, the *_async requests), and over
+       HTTP/1.1 the most requests each runs at once. Once the
        server answers over HTTP/2, up to 16 requests share each connection as
        streams. Default 8. */
     MEMBRANE_OPT_MAX_PARALLEL = 8,
@@ -217,6 +218,12 @@ int membrane_client_new(membrane_client **out, const char *api_url, const char *
 /*
  * Frees a client and closes its connections. NULL is a no-op. References
  * returned by earlier lookups stay valid.
+ *
+ * Requests started with the *_async calls and not yet delivered are
+ * delivered before it returns, on the calling thread: finished ones with
+ * their results, the others with MEMBRANE_ECANCELED. Their callbacks may not
+ * start new requests on this client (that returns MEMBRANE_ECANCELED). It
+ * stops the client's I/O thread and closes its completion fd.
  */
 void membrane_client_free(membrane_client *client);
 
@@ -246,8 +253,9 @@ int membrane_client_set_string(membrane_client *client, int option, const char *
 
 /*
  * Makes every call in flight on `client` return MEMBRANE_ECANCELED, within
- * 100 ms, including one waiting between retries. Calls started afterwards
- * run normally. Meant to be called from another thread (a shutdown path, a
+ * 100 ms, including one waiting between retries; every request started by
+ * a *_async call and not yet finished is cancelled as by
+ * membrane_request_cancel(). Calls started afterwards run normally. Meant to be called from another thread (a shutdown path, a
  * signal-handling thread, a UI's cancel button).
  *
  * Returns MEMBRANE_OK, or MEMBRANE_EINVAL for a NULL client.
@@ -493,6 +501,169 @@ int membrane_integrations_list(membrane_client *client, const json_t *query, jso
  */
 int membrane_integrations_list_all(membrane_client *client, const json_t *query, json_t **out,
                                    membrane_error *err);
+
+/* ---------------------------------------------------------------------------
+ * Lookups that do not block: for event loops
+ *
+ * The *_async calls start a request and return at once. The requests of one
+ * client run on one I/O thread of its own (started by the first *_async
+ * call; none per request), over the client's kept-alive connections: at most
+ * MEMBRANE_OPT_MAX_PARALLEL of them, each carrying one request at a time
+ * over HTTP/1.1 and up to 16 as streams once the server is seen to speak
+ * HTTP/2. Requests beyond that wait, in the order they were started. Each
+ * request follows the rules of its blocking twin: retries, its own deadline
+ * (MEMBRANE_OPT_TIMEOUT_MS from the moment it is started), the size limit,
+ * tokens (renewed without blocking the I/O thread; one more attempt after a
+ * 401) and the same return codes.
+ *
+ * A finished request waits in the client's completion queue until the host
+ * calls membrane_client_dispatch(), which runs its callback on the calling
+ * thread. membrane_client_completion_fd() is a file descriptor that is
+ * readable while the queue holds anything: add it to poll(), epoll, libuv,
+ * libevent, GLib or asyncio, and call membrane_client_dispatch() when it is.
+ * The model is librdkafka's rd_kafka_queue_io_event_enable(): the host's
+ * loop stays in charge, and no callback ever runs on a library thread.
+ *
+ * Every request a *_async call accepted (it returned MEMBRANE_OK) has its
+ * callback run exactly once: with its result, with MEMBRANE_ECANCELED after
+ * membrane_request_cancel() or membrane_client_cancel(), or from
+ * membrane_client_free(). A call that returns an error has accepted
+ * nothing and never runs the callback.
+ * ------------------------------------------------------------------------- */
+
+/*
+ * The callback of membrane_integration_get_async (and of the async batch and
+ * listing calls, which hand over their array or page in `integration`).
+ *
+ * payload:     the pointer given when the request was started.
+ * code:        MEMBRANE_OK, or a MEMBRANE_E* code as membrane_integration_get
+ *              returns it.
+ * integration: on success, the result. Return value: New reference (the
+ *              callback owns it and releases it with json_decref() or
+ *              membrane_json_release()). NULL on failure.
+ * err:         borrowed; valid only during the callback. Filled as
+ *              membrane_integration_get fills its `err`; code and empty
+ *              strings on success.
+ *
+ * Runs inside membrane_client_dispatch() (or membrane_client_free()), on
+ * that caller's thread, with no library lock held: it may start requests,
+ * cancel others, and call membrane_client_dispatch() itself. It must not
+ * free the client.
+ */
+typedef void (*membrane_integration_callback)(void *payload, int code, json_t *integration,
+                                              const membrane_error *err);
+
+/*
+ * The callback of membrane_integration_get_text_async.
+ *
+ * text:   on success, the body as membrane_integration_get_text hands it
+ *         out, NUL-terminated; borrowed, valid only during the callback
+ *         (copy it to keep it). NULL on failure.
+ * length: its length in bytes without the NUL; 0 on failure.
+ * Otherwise as membrane_integration_callback.
+ */
+typedef void (*membrane_text_callback)(void *payload, int code, const char *text, size_t length,
+                                       const membrane_error *err);
+
+/*
+ * Starts looking up one integration, as membrane_integration_get does, and
+ * returns at once; `callback` receives the result later, from
+ * membrane_client_dispatch().
+ *
+ * selector, flags: as for membrane_integration_get.
+ * callback:   must not be NULL.
+ * payload:    handed to the callback as it is; may be NULL.
+ * request_id: may be NULL; receives the request's id (1 or more, never
+ *             reused by the client) for membrane_request_cancel(); 0 on
+ *             failure.
+ * err:        may be NULL; filled when the call fails (the request's own
+ *             errors go to the callback).
+ *
+ * Returns MEMBRANE_OK (the request is accepted: the callback will run once);
+ * MEMBRANE_EINVAL for a NULL client or callback, an invalid selector or
+ * unknown flags; MEMBRANE_ECANCELED while membrane_client_free() runs;
+ * MEMBRANE_EINTERNAL when the I/O thread or the completion fd cannot be
+ * created.
+ * Thread-safe: any thread may start requests, including a callback.
+ */
+int membrane_integration_get_async(membrane_client *client, const char *selector, unsigned int flags,
+                                   membrane_integration_callback callback, void *payload,
+                                   unsigned long long *request_id, membrane_error *err);
+
+/*
+ * membrane_integration_get_text_async: membrane_integration_get_text without
+ * blocking, for hosts that parse JSON themselves. Arguments, codes and
+ * thread-safety as membrane_integration_get_async.
+ */
+int membrane_integration_get_text_async(membrane_client *client, const char *selector, unsigned int flags,
+                                        membrane_text_callback callback, void *payload,
+                                        unsigned long long *request_id, membrane_error *err);
+
+/*
+ * membrane_integrations_get_many without blocking: the selectors' requests
+ * run on the I/O thread (interleaved with other requests, in order), and
+ * the callback runs once, when all have ended, with the array
+ * membrane_integrations_get_many would return (code MEMBRANE_OK, a new
+ * reference), or with MEMBRANE_ECANCELED and NULL. One request id covers
+ * the whole batch. The selectors are copied before the call returns.
+ * Argument checks and codes as membrane_integrations_get_many and
+ * membrane_integration_get_async. Thread-safe.
+ */
+int membrane_integrations_get_many_async(membrane_client *client, const char *const *selectors, size_t count,
+                                         unsigned int flags, membrane_integration_callback callback,
+                                         void *payload, unsigned long long *request_id, membrane_error *err);
+
+/*
+ * membrane_integrations_list without blocking: one page; the callback
+ * receives the page object. `query` (borrowed) is read before the call
+ * returns. Argument checks and codes as membrane_integrations_list and
+ * membrane_integration_get_async. Thread-safe.
+ */
+int membrane_integrations_list_async(membrane_client *client, const json_t *query,
+                                     membrane_integration_callback callback, void *payload,
+                                     unsigned long long *request_id, membrane_error *err);
+
+/*
+ * Cancels one request started by a *_async call: its transfer stops, and
+ * its callback is queued at once with MEMBRANE_ECANCELED (the completion
+ * fd becomes readable; the next membrane_client_dispatch() runs it).
+ *
+ * Returns MEMBRANE_OK when the request was cancelled; MEMBRANE_ENOTFOUND
+ * when no unfinished request has that id (it has already finished, and its
+ * callback has run or is queued with its own result; or the id was never
+ * issued); MEMBRANE_EINVAL for a NULL client.
+ * Thread-safe, and safe from inside a callback.
+ */
+int membrane_request_cancel(membrane_client *client, unsigned long long request_id);
+
+/*
+ * The client's completion file descriptor: readable while finished
+ * requests wait for membrane_client_dispatch(). Level-triggered (it stays
+ * readable until the queue is empty; an edge-triggered watcher must
+ * dispatch with max 0). The same descriptor for the client's life; the
+ * library owns it and closes it in membrane_client_free(): watch it, never
+ * read, write or close it. Created by the first call (or the first *_async
+ * call) and close-on-exec.
+ *
+ * Returns the descriptor (>= 0); MEMBRANE_EINVAL for a NULL client;
+ * MEMBRANE_EINTERNAL when it cannot be created (err is not available here:
+ * errno says why). Thread-safe.
+ */
+int membrane_client_completion_fd(membrane_client *client);
+
+/*
+ * Runs the callbacks of finished requests on the calling thread, oldest
+ * first, without blocking: at most `max` of them, or all that are queued
+ * when it starts if `max` is 0 (callbacks queued meanwhile wait for the
+ * next call, so a callback that starts a request which fails at once
+ * cannot keep it running forever).
+ *
+ * Returns how many callbacks ran (0 when none were waiting);
+ * MEMBRANE_EINVAL for a NULL client or a negative `max`.
+ * Thread-safe: several threads may dispatch at once (each callback still
+ * runs once), though a host usually dispatches from its loop's thread.
+ */
+int membrane_client_dispatch(membrane_client *client, int max);
 
 /* ---------------------------------------------------------------------------
  * Memory
