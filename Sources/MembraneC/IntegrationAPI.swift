@@ -5,7 +5,7 @@ import Membrane
 /// The arguments both single lookups share, checked in the same order: the
 /// client, the selector and the flags (`out` is checked and cleared first by
 /// the caller). Either the lookup to make or the code already reported.
-private func lookupArguments(_ handle: OpaquePointer?, _ selector: UnsafePointer<CChar>?, _ flags: UInt32,
+func lookupArguments(_ handle: OpaquePointer?, _ selector: UnsafePointer<CChar>?, _ flags: UInt32,
                              _ err: UnsafeMutablePointer<membrane_error>?)
     -> Result<(client: MembraneClient, selector: String, includeSecrets: Bool), ReportedFailure> {
     guard let handle else { return .failure(ReportedFailure(ErrorReporting.invalidArgument("client is NULL", err))) }
@@ -22,7 +22,7 @@ private func lookupArguments(_ handle: OpaquePointer?, _ selector: UnsafePointer
 }
 
 /// A return code already written to the caller's `membrane_error`.
-private struct ReportedFailure: Error {
+struct ReportedFailure: Error {
     let code: Int32
     init(_ code: Int32) { self.code = code }
 }

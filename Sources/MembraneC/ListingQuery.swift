@@ -1,4 +1,5 @@
 import CJansson
+import CMembrane
 import Membrane
 
 /// The query object of the listing calls, read as the API's parameters.

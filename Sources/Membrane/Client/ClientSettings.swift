@@ -24,10 +24,15 @@ struct ClientSettings: Sendable {
     }
 
     /// A GET of `path` (which starts with "/") under the API's base URL, with
-    /// `token`'s headers, within what is left of the call's `deadline`.
-    func request(for path: String, token: IssuedToken, deadline: Deadline) -> TransportRequest {
+    /// `token`'s headers, within what is left of the call's `deadline`:
+    /// counted from when the transport starts it, or, with `waitsForSlot`
+    /// (requests started without blocking), including any wait for a
+    /// connection.
+    func request(for path: String, token: IssuedToken, deadline: Deadline,
+                 waitsForSlot: Bool = false) -> TransportRequest {
         TransportRequest(url: apiURL.string + path, path: path, headers: token.headers, userAgent: userAgent,
                          timeoutMilliseconds: max(1, deadline.remaining),
+                         deadline: waitsForSlot ? deadline : nil,
                          connectTimeoutMilliseconds: connectTimeoutMilliseconds,
                          caFile: caFile, maximumResponseBytes: maximumResponseBytes, log: log,
                          canned: cannedAnswers?(path))

@@ -5,12 +5,14 @@ extension MembraneClient {
     ///   ("search", "crm"), ("includeArchived", "true"), ("cursor", c)]`;
     ///   names and values are percent-encoded.
     public func integrationsPage(query: [(name: String, value: String)] = []) throws(MembraneError) -> IntegrationPage {
-        var path = "/integrations"
-        if !query.isEmpty {
-            path += "?" + query.map { "\(PercentEncoding.encoded($0.name))=\(PercentEncoding.encoded($0.value))" }
-                .joined(separator: "&")
-        }
-        return try get(path, as: IntegrationPage.init(json:))
+        try get(pagePath(query), as: IntegrationPage.init(json:))
+    }
+
+    /// `/integrations` and the query, its names and values percent-encoded.
+    func pagePath(_ query: [(name: String, value: String)]) -> String {
+        guard !query.isEmpty else { return "/integrations" }
+        return "/integrations?" + query.map { "\(PercentEncoding.encoded($0.name))=\(PercentEncoding.encoded($0.value))" }
+            .joined(separator: "&")
     }
 
     /// Every integration matching `query`, following the cursor page by page.

@@ -13,6 +13,8 @@ public final class MembraneClient: Sendable {
     let transport: Transport
     let settings: Locked<ClientSettings>
     let credentials: Credentials
+    /// Requests started without blocking, not yet ended.
+    let pending = PendingRequests()
 
     /// - Parameters:
     ///   - apiURL: the API's base URL; `nil` reads `MEMBRANE_API_URL`, then
@@ -186,8 +188,10 @@ public final class MembraneClient: Sendable {
     }
 
     /// Makes every call in flight on this client throw `.canceled` promptly,
-    /// from any thread. Calls started afterwards run normally.
+    /// from any thread, and ends every request started without blocking
+    /// with `.canceled`. Calls started afterwards run normally.
     public func cancel() {
         transport.cancellation.cancelAll()
+        pending.cancelAll()
     }
 }

@@ -29,6 +29,10 @@ final class Credentials: @unchecked Sendable {
     private var renewalsFinished = 0
     private var lastRenewalError: MembraneError?
     private var lifetime = Credentials.defaultLifetimeSeconds
+    /// Requests started without blocking that wait for the renewal under way.
+    private var waiters: [Waiter] = []
+
+    typealias Waiter = @Sendable (Result<IssuedToken, MembraneError>) -> Void
 
     init(_ source: TokenSource) {
         self.source = source
@@ -118,6 +122,37 @@ final class Credentials: @unchecked Sendable {
         }
     }
 
+    /// The token a request started without blocking should send: `then`
+    /// receives it at once, on the calling thread, when none has to be
+    /// asked for; otherwise when the renewal ends, on the thread that ends
+    /// it (the provider's). Never blocks. The caller bounds the wait.
+    func issue(then: @escaping Waiter) {
+        pthread_mutex_lock(mutex)
+        var outcome: Result<IssuedToken, MembraneError>?
+        var started = false
+        while outcome == nil {
+            if case .fixed = source, let current {
+                outcome = .success(current)
+            } else if let current, !current.needsRenewal(nowMilliseconds: Self.epochMilliseconds()) {
+                outcome = .success(current)
+            } else if started, !renewing {
+                // Renewed inline (a signer) just now: share how it ended.
+                outcome = lastRenewalError.map { .failure($0) } ?? current.map { .success($0) }
+                    ?? .failure(MembraneError(code: .notAuthenticated, message: "no token"))
+            } else if renewing {
+                waiters.append(then)
+                break
+            } else {
+                started = true
+                startRenewal()
+            }
+        }
+        let ready = takeWaitersIfIdle()
+        pthread_mutex_unlock(mutex)
+        if let outcome { then(outcome) }
+        deliver(ready)
+    }
+
     /// After the server refused `issued` with a 401: whether the call may
     /// try once more, with a new token (never for a fixed token).
     func rejected(_ issued: IssuedToken) -> Bool {
@@ -148,7 +183,9 @@ final class Credentials: @unchecked Sendable {
                 let result = provider()
                 pthread_mutex_lock(mutex)
                 finishRenewal(result, version: version)
+                let ready = takeWaitersIfIdle()
                 pthread_mutex_unlock(mutex)
+                deliver(ready)
             }
             if !started {
                 finishRenewal(.failure(MembraneError(code: .internal, message: "could not start a thread for the token provider")),
@@ -177,6 +214,23 @@ final class Credentials: @unchecked Sendable {
             lastRenewalError = error
         }
         pthread_cond_broadcast(condition)
+    }
+
+    /// With the mutex held: when no renewal runs, the waiting requests and
+    /// what the last renewal gave them (they share it, as blocking calls do).
+    private func takeWaitersIfIdle() -> (waiters: [Waiter], outcome: Result<IssuedToken, MembraneError>)? {
+        guard !renewing, !waiters.isEmpty else { return nil }
+        defer { waiters.removeAll() }
+        let outcome: Result<IssuedToken, MembraneError> = lastRenewalError.map { .failure($0) }
+            ?? current.map { .success($0) }
+            ?? .failure(MembraneError(code: .notAuthenticated, message: "the token source changed while a token was renewed"))
+        return (waiters, outcome)
+    }
+
+    /// Outside the mutex.
+    private func deliver(_ ready: (waiters: [Waiter], outcome: Result<IssuedToken, MembraneError>)?) {
+        guard let ready else { return }
+        for waiter in ready.waiters { waiter(ready.outcome) }
     }
 
     /// With the mutex held: waits for a broadcast or the deadline; false when

@@ -2,11 +2,12 @@ import CCurl
 
 /// A libcurl multi handle and the easy handles that run in it.
 ///
-/// Every transfer runs in a lane, on the calling thread: one lookup uses one
-/// easy handle, a batch up to its parallelism. The multi handle keeps the
+/// Every transfer runs in a lane: a blocking call's on the calling thread
+/// (one lookup uses one easy handle, a batch up to its parallelism), the
+/// requests started without blocking on the client's I/O thread. The multi handle keeps the
 /// connections alive between calls, and its `curl_multi_poll` is where the
 /// thread waits, so `curl_multi_wakeup` from another thread (cancellation)
-/// interrupts it at once. A lane serves one call at a time.
+/// interrupts it at once. A lane serves one call (or one I/O thread) at a time.
 final class CurlLane: @unchecked Sendable {
     let multi: UnsafeMutableRawPointer
     private var easies: [CurlEasy] = []
@@ -23,12 +24,13 @@ final class CurlLane: @unchecked Sendable {
         curl_multi_cleanup(multi)
     }
 
-    /// `count` easy handles, creating the missing ones.
-    func easies(_ count: Int) throws(MembraneError) -> ArraySlice<CurlEasy> {
-        while easies.count < count {
+    /// The lane's easy handle number `index` (0-based), creating the missing
+    /// ones: handles outlive the calls that use them, options and all.
+    func easy(_ index: Int) throws(MembraneError) -> CurlEasy {
+        while easies.count <= index {
             easies.append(try CurlEasy())
         }
-        return easies[..<count]
+        return easies[index]
     }
 
     /// At most `connections` connections at once, to all hosts together.

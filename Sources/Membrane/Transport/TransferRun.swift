@@ -1,23 +1,41 @@
 import CCurl
 
-/// Drives a set of GETs to their ends in one lane, on the calling thread:
-/// at most `parallel` at once, each retried by the policy within its own
-/// deadline (which starts when the request first starts), all of them ended
-/// by cancellation.
+/// Drives GETs to their ends in one lane, on one thread: each retried by
+/// its policy within its own deadline, at most `parallel` connections (and
+/// as many requests at once until the server is seen to speak HTTP/2), the
+/// rest waiting in the order they were added.
 ///
-/// A single lookup is a run of one. Waits between attempts are not sleeps:
-/// the run keeps polling the lane until the earliest retry is due, so other
-/// requests progress meanwhile and a cancel wakes it at once.
+/// Jobs may be added and cancelled between steps, so one run serves both a
+/// blocking call (add its requests, step until none is left) and a client's
+/// I/O thread (a run that lives as long as the client). Each job has its own
+/// completion, called exactly once, on the thread that steps the run.
+///
+/// Waits between attempts are not sleeps: the run keeps polling the lane
+/// until the earliest retry is due, so other requests progress meanwhile and
+/// a wakeup ends the wait at once.
 final class TransferRun {
+    typealias Completion = (Exchange) -> Void
+
+    /// A job's place and the serial it was added with: a stale id never
+    /// reaches a later job that reuses the place.
+    struct JobID: Sendable, Equatable {
+        fileprivate let index: Int
+        fileprivate let serial: UInt64
+    }
+
     private struct Job {
+        let serial: UInt64
         let request: TransportRequest
+        let policy: RetryPolicy
+        let completion: Completion
         var attempts = 0
         var deadline: Deadline?
         /// Monotonic milliseconds before which the next attempt must not start.
         var notBefore: Int64 = 0
         /// When the current attempt started, for log lines.
         var attemptStarted: Int64 = 0
-        var result: Exchange?
+        /// The slot running it, while it runs.
+        var slot: Int?
     }
 
     /// One easy handle and the job it is running, if any.
@@ -28,83 +46,218 @@ final class TransferRun {
     }
 
     private let lane: CurlLane
-    private let policy: RetryPolicy
-    private var jobs: [Job]
-    private var slots: [Slot]
+    private var jobs: [Job?] = []
+    private var freeJobs: [Int] = []
+    private var nextSerial: UInt64 = 1
+    private var slots: [Slot] = []
+    private var idleSlots: [Int] = []
+    private var slotOfHandle: [UnsafeMutableRawPointer: Int] = [:]
     /// The connection cap: at most this many connections, and, until the
     /// server is seen to speak HTTP/2, this many requests at once.
-    private let parallel: Int
+    private var parallel: Int
     /// Whether a response came over HTTP/2: then requests share connections
     /// as streams, and up to `streamsPerConnection` run on each.
     private var multiplexing = false
-    /// Jobs not yet finished and not running, in the order they came.
-    private var queue: [Int]
-    private var finished = 0
+    /// Jobs waiting for a slot, first come first served (from `waitingHead`).
+    private var waiting: [JobID] = []
+    private var waitingHead = 0
+    /// Jobs waiting to be retried (few; each has its own `notBefore`).
+    private var delayed: [JobID] = []
+    /// Jobs added and not yet completed.
+    private(set) var unfinished = 0
 
     /// Streams per connection once the server speaks HTTP/2 (servers allow
-    /// 100 or more; this bounds the easy handles a batch creates).
+    /// 100 or more; this bounds the easy handles a run creates).
     private static let streamsPerConnection = 16
 
-    /// How long one poll may last before deadlines and cancellation are
-    /// checked again (a wakeup or socket activity ends it sooner).
+    /// How long one poll may last before deadlines are checked again (a
+    /// wakeup or socket activity ends it sooner).
     private static let pollSliceMilliseconds: Int64 = 1000
 
-    init(lane: CurlLane, requests: [TransportRequest], parallel: Int, policy: RetryPolicy) throws(MembraneError) {
+    init(lane: CurlLane, parallel: Int) {
         self.lane = lane
-        self.policy = policy
-        jobs = requests.map { Job(request: $0) }
-        queue = Array(jobs.indices)
         self.parallel = max(1, parallel)
-        let width = min(self.parallel, max(1, requests.count))
-        slots = try lane.easies(width).map { Slot(easy: $0) }
-        lane.limitConnections(to: width)
+        lane.limitConnections(to: self.parallel)
     }
 
-    func run(until cancelled: () -> Bool) -> [Exchange] {
-        while finished < jobs.count {
-            if cancelled() {
-                cancelUnfinished()
-                break
-            }
-            startReadyJobs()
-            var running: Int32 = 0
-            guard curl_multi_perform(lane.multi, &running) == CURLM_OK else {
-                failUnfinished(MembraneError(code: .internal, message: "libcurl failed to run the transfers"))
-                break
-            }
-            collectFinishedTransfers()
-            guard finished < jobs.count else { break }
-            _ = curl_multi_poll(lane.multi, nil, 0, Int32(pollTimeout()), nil)
+    /// The connection cap for the requests from now on (a client's setting
+    /// may change while its I/O thread runs).
+    func setParallel(_ count: Int) {
+        let count = max(1, count)
+        guard count != parallel else { return }
+        parallel = count
+        lane.limitConnections(to: count)
+    }
+
+    /// Adds a GET; `completion` receives its exchange after its retries, or
+    /// the failure that ended it. The request's own `deadline`, when set,
+    /// counts from before it was added (time spent waiting for a slot
+    /// included); otherwise its timeout counts from when it first starts.
+    @discardableResult
+    func add(_ request: TransportRequest, policy: RetryPolicy, completion: @escaping Completion) -> JobID {
+        let job = Job(serial: nextSerial, request: request, policy: policy, completion: completion,
+                      deadline: request.deadline)
+        nextSerial += 1
+        let index: Int
+        if let free = freeJobs.popLast() {
+            index = free
+            jobs[index] = job
+        } else {
+            index = jobs.count
+            jobs.append(job)
         }
-        return jobs.map { $0.result ?? Exchange(outcome: .failure(MembraneError(code: .internal, message: "a request was lost")),
-                                                attempts: 0) }
+        unfinished += 1
+        let id = JobID(index: index, serial: job.serial)
+        waiting.append(id)
+        return id
+    }
+
+    /// Ends one job with `error` (its transfer stops at once); false when it
+    /// had already ended.
+    @discardableResult
+    func cancel(_ id: JobID, with error: MembraneError) -> Bool {
+        guard live(id) else { return false }
+        stopTransfer(of: id.index)
+        finish(id.index, Exchange(outcome: .failure(error), attempts: 0))
+        return true
+    }
+
+    /// Ends every job with `error`.
+    func failAll(_ error: MembraneError) {
+        for index in jobs.indices where jobs[index] != nil {
+            stopTransfer(of: index)
+            finish(index, Exchange(outcome: .failure(error), attempts: 0))
+        }
+        waiting.removeAll()
+        waitingHead = 0
+        delayed.removeAll()
+    }
+
+    /// One turn: starts what may start, lets libcurl move the transfers,
+    /// completes what ended, then waits for activity (or a wakeup) at most
+    /// until the next thing is due, and no longer than `maximumWait` ms.
+    /// With no job left it returns at once, unless `waitWhenIdle` (an I/O
+    /// thread waiting for work: a wakeup ends that wait).
+    /// false when libcurl failed as a whole (every job has then failed).
+    @discardableResult
+    func step(maximumWait: Int64, waitWhenIdle: Bool = false) -> Bool {
+        expireWaitingJobs()
+        startReadyJobs()
+        var running: Int32 = 0
+        guard curl_multi_perform(lane.multi, &running) == CURLM_OK else {
+            failAll(MembraneError(code: .internal, message: "libcurl failed to run the transfers"))
+            return false
+        }
+        collectFinishedTransfers()
+        guard unfinished > 0 || waitWhenIdle else { return true }
+        let timeout = min(maximumWait, pollTimeout())
+        if timeout > 0 {
+            _ = curl_multi_poll(lane.multi, nil, 0, Int32(timeout), nil)
+        }
+        return true
+    }
+
+    private func live(_ id: JobID) -> Bool {
+        id.index < jobs.count && jobs[id.index]?.serial == id.serial
     }
 
     // MARK: Starting
 
+    /// How many requests may run at once now.
+    private var capacity: Int {
+        multiplexing ? parallel * Self.streamsPerConnection : parallel
+    }
+
+    private var busySlots: Int { slots.count - idleSlots.count }
+
     private func startReadyJobs() {
         let now = Deadline.now()
-        while let slotIndex = slots.firstIndex(where: { $0.job == nil }),
-              let position = queue.firstIndex(where: { jobs[$0].notBefore <= now }) {
-            start(queue.remove(at: position), in: slotIndex)
+        // Retries that are due go first: they were started earlier.
+        var index = 0
+        while index < delayed.count, busySlots < capacity {
+            let id = delayed[index]
+            guard live(id) else {
+                delayed.remove(at: index)
+                continue
+            }
+            if jobs[id.index]!.notBefore <= now, let slot = freeSlot() {
+                delayed.remove(at: index)
+                start(id.index, in: slot)
+            } else {
+                index += 1
+            }
+        }
+        while waitingHead < waiting.count, busySlots < capacity {
+            let id = waiting[waitingHead]
+            guard live(id) else {
+                waitingHead += 1
+                continue
+            }
+            guard let slot = freeSlot() else { break }
+            waitingHead += 1
+            start(id.index, in: slot)
+        }
+        compactWaiting()
+    }
+
+    /// An idle slot, creating one when the capacity allows; nil when libcurl
+    /// cannot make another handle (the job then waits for one to free up).
+    private func freeSlot() -> Int? {
+        if let slot = idleSlots.popLast() { return slot }
+        guard slots.count < capacity, let easy = try? lane.easy(slots.count) else { return nil }
+        slots.append(Slot(easy: easy))
+        slotOfHandle[easy.handle] = slots.count - 1
+        return slots.count - 1
+    }
+
+    private func compactWaiting() {
+        if waitingHead == waiting.count {
+            waiting.removeAll(keepingCapacity: true)
+            waitingHead = 0
+        } else if waitingHead > 1024 && waitingHead * 2 > waiting.count {
+            waiting.removeFirst(waitingHead)
+            waitingHead = 0
         }
     }
 
     private func start(_ jobIndex: Int, in slotIndex: Int) {
-        let deadline = jobs[jobIndex].deadline ?? Deadline(after: jobs[jobIndex].request.timeoutMilliseconds)
-        jobs[jobIndex].deadline = deadline
-        jobs[jobIndex].attempts += 1
-        jobs[jobIndex].attemptStarted = Deadline.now()
+        let deadline = jobs[jobIndex]!.deadline ?? Deadline(after: jobs[jobIndex]!.request.timeoutMilliseconds)
+        jobs[jobIndex]!.deadline = deadline
+        jobs[jobIndex]!.attempts += 1
+        jobs[jobIndex]!.attemptStarted = Deadline.now()
         let easy = slots[slotIndex].easy
-        let sink = ResponseSink(limit: jobs[jobIndex].request.maximumResponseBytes)
-        easy.prepare(for: jobs[jobIndex].request, deadline: deadline, sink: sink)
+        let sink = ResponseSink(limit: jobs[jobIndex]!.request.maximumResponseBytes)
+        easy.prepare(for: jobs[jobIndex]!.request, deadline: deadline, sink: sink)
         guard curl_multi_add_handle(lane.multi, easy.handle) == CURLM_OK else {
+            idleSlots.append(slotIndex)
             finish(jobIndex, Exchange(outcome: .failure(MembraneError(code: .internal, message: "libcurl refused the transfer")),
                                       attempts: 0))
             return
         }
         slots[slotIndex].job = jobIndex
         slots[slotIndex].sink = sink
+        jobs[jobIndex]!.slot = slotIndex
+    }
+
+    /// Jobs whose deadline passed while they waited for a slot end now, not
+    /// when a slot frees up. Deadlines grow along the queue (each counts
+    /// from when its job was added), so the sweep stops at the first job
+    /// still in time; a job with a shorter timeout behind it ends when it
+    /// starts (libcurl then times it out at once).
+    private func expireWaitingJobs() {
+        while waitingHead < waiting.count {
+            let id = waiting[waitingHead]
+            guard live(id) else {
+                waitingHead += 1
+                continue
+            }
+            guard let deadline = jobs[id.index]!.deadline, deadline.hasPassed else { break }
+            waitingHead += 1
+            let timeout = jobs[id.index]!.request.timeoutMilliseconds
+            finish(id.index, Exchange(outcome: .failure(MembraneError(
+                code: .timeout, message: "the request timed out after \(timeout) ms, waiting for a connection")),
+                attempts: 0))
+        }
     }
 
     // MARK: Finishing
@@ -113,16 +266,25 @@ final class TransferRun {
         var queued: Int32 = 0
         while let message = curl_multi_info_read(lane.multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE,
-                  let slotIndex = slots.firstIndex(where: { $0.easy.handle == message.pointee.easy_handle }),
+                  let handle = message.pointee.easy_handle,
+                  let slotIndex = slotOfHandle[handle],
                   let jobIndex = slots[slotIndex].job, let sink = slots[slotIndex].sink else { continue }
             let result = message.pointee.data.result
             if result == CURLE_OK && !multiplexing { noteProtocol(of: slots[slotIndex].easy) }
             let outcome = outcome(of: result, easy: slots[slotIndex].easy, sink: sink, jobIndex: jobIndex)
-            curl_multi_remove_handle(lane.multi, slots[slotIndex].easy.handle)
-            slots[slotIndex].job = nil
-            slots[slotIndex].sink = nil
+            stopTransfer(of: jobIndex)
             settle(jobIndex, after: outcome)
         }
+    }
+
+    /// Takes the job's handle out of the multi and frees its slot.
+    private func stopTransfer(of jobIndex: Int) {
+        guard let slotIndex = jobs[jobIndex]?.slot else { return }
+        curl_multi_remove_handle(lane.multi, slots[slotIndex].easy.handle)
+        slots[slotIndex].job = nil
+        slots[slotIndex].sink = nil
+        idleSlots.append(slotIndex)
+        jobs[jobIndex]!.slot = nil
     }
 
     /// Widens the run once a response shows HTTP/2: the connections stay
@@ -130,11 +292,7 @@ final class TransferRun {
     private func noteProtocol(of easy: CurlEasy) {
         var version = 0
         _ = mbcurl_getinfo_long(easy.handle, CURLINFO_HTTP_VERSION, &version)
-        guard version == Int(CURL_HTTP_VERSION_2_0) else { return }
-        multiplexing = true
-        let width = min(jobs.count, parallel * Self.streamsPerConnection)
-        guard width > slots.count, let easies = try? lane.easies(width) else { return }
-        slots += easies[slots.count...].map { Slot(easy: $0) }
+        multiplexing = version == Int(CURL_HTTP_VERSION_2_0)
     }
 
     private func outcome(of result: CURLcode, easy: CurlEasy, sink: ResponseSink, jobIndex: Int) -> TransferOutcome {
@@ -144,7 +302,7 @@ final class TransferRun {
         guard result == CURLE_OK else {
             var error: MembraneError
             if sink.exceededLimit {
-                let limit = jobs[jobIndex].request.maximumResponseBytes
+                let limit = jobs[jobIndex]!.request.maximumResponseBytes
                 error = MembraneError(code: .protocolError, message: "the response is larger than the limit of \(limit) bytes")
             } else {
                 error = CurlErrorMapping.error(for: result, detail: easy.errorText)
@@ -158,16 +316,16 @@ final class TransferRun {
                                       location: sink.location, retryAfter: sink.retryAfter))
     }
 
-    /// Retries the job, or records its final result.
+    /// Retries the job, or completes it.
     private func settle(_ jobIndex: Int, after outcome: TransferOutcome) {
-        let job = jobs[jobIndex]
+        let job = jobs[jobIndex]!
         log(job, outcome)
-        if let wait = policy.wait(after: outcome, attempt: job.attempts),
+        if let wait = job.policy.wait(after: outcome, attempt: job.attempts),
            let deadline = job.deadline, wait < deadline.remaining {
-            jobs[jobIndex].notBefore = Deadline.now() + Int64(wait)
-            queue.append(jobIndex)
+            jobs[jobIndex]!.notBefore = Deadline.now() + Int64(wait)
+            delayed.append(JobID(index: jobIndex, serial: job.serial))
             job.request.log?(.warning, "GET \(job.request.path): retrying in \(wait) ms"
-                             + " (attempt \(job.attempts + 1) of \(policy.maximumRetries + 1))")
+                             + " (attempt \(job.attempts + 1) of \(job.policy.maximumRetries + 1))")
             return
         }
         switch outcome {
@@ -190,38 +348,31 @@ final class TransferRun {
         }
     }
 
+    /// Frees the job's place, then calls its completion (which may add jobs).
     private func finish(_ jobIndex: Int, _ result: Exchange) {
-        guard jobs[jobIndex].result == nil else { return }
-        jobs[jobIndex].result = result
-        finished += 1
-    }
-
-    private func cancelUnfinished() {
-        failUnfinished(MembraneError(code: .canceled, message: "the call was cancelled"))
-    }
-
-    private func failUnfinished(_ error: MembraneError) {
-        for index in slots.indices where slots[index].job != nil {
-            curl_multi_remove_handle(lane.multi, slots[index].easy.handle)
-            slots[index].job = nil
-            slots[index].sink = nil
-        }
-        for index in jobs.indices {
-            finish(index, Exchange(outcome: .failure(error), attempts: 0))
-        }
-        queue.removeAll()
+        guard let job = jobs[jobIndex] else { return }
+        jobs[jobIndex] = nil
+        freeJobs.append(jobIndex)
+        unfinished -= 1
+        job.completion(result)
     }
 
     // MARK: Waiting
 
-    /// Until the earliest due retry when nothing runs; a slice otherwise.
+    /// Until the earliest due retry or waiting deadline when a slot is free;
+    /// a slice otherwise.
     private func pollTimeout() -> Int64 {
         let now = Deadline.now()
         var timeout = Self.pollSliceMilliseconds
-        if slots.contains(where: { $0.job == nil }) {
-            for jobIndex in queue {
-                timeout = min(timeout, max(0, jobs[jobIndex].notBefore - now))
+        if busySlots < capacity {
+            for id in delayed where live(id) {
+                timeout = min(timeout, max(0, jobs[id.index]!.notBefore - now))
             }
+            if waitingHead < waiting.count { timeout = 0 }
+        }
+        for id in waiting[waitingHead...] where live(id) {
+            if let deadline = jobs[id.index]!.deadline { timeout = min(timeout, Int64(deadline.remaining)) }
+            break
         }
         return max(timeout, 0)
     }

@@ -5,13 +5,26 @@ import CCurl
 ///
 /// It knows nothing of integrations: it returns whatever status and body the
 /// server finally sent, and fails a request only when no complete response
-/// arrived.
+/// arrived. Blocking calls run on the calling thread, each in a lane of its
+/// own; requests started without blocking run on the client's one I/O
+/// thread (`TransferLoop`), started by the first of them.
 final class Transport: Sendable {
     private let pool = LanePool()
     let cancellation = Cancellation()
+    private let loopState = Locked<LoopState>(LoopState())
+
+    private struct LoopState {
+        var loop: TransferLoop?
+        /// Set by `stopLoop`: no I/O thread is started after it.
+        var stopped = false
+    }
 
     init() throws(MembraneError) {
         try CurlGlobal.ensureInitialized()
+    }
+
+    deinit {
+        loopState.withLock { $0.loop }?.stop()
     }
 
     /// One GET.
@@ -25,16 +38,67 @@ final class Transport: Sendable {
         guard !requests.isEmpty else { return [] }
         let ticket = cancellation.ticket()
         let lane: CurlLane
-        let run: TransferRun
         do throws(MembraneError) {
             lane = try pool.acquire()
-            run = try TransferRun(lane: lane, requests: requests, parallel: parallel, policy: policy)
         } catch {
             return requests.map { _ in Exchange(outcome: .failure(error), attempts: 0) }
         }
         defer { pool.release(lane) }
-        return cancellation.tracking(lane) {
-            run.run(until: { cancellation.isCancelled(ticket) })
+        let run = TransferRun(lane: lane, parallel: min(parallel, requests.count))
+        var results = [Exchange?](repeating: nil, count: requests.count)
+        for (place, request) in requests.enumerated() {
+            run.add(request, policy: policy) { results[place] = $0 }
+        }
+        cancellation.tracking(lane) {
+            while run.unfinished > 0 {
+                if cancellation.isCancelled(ticket) {
+                    run.failAll(MembraneError(code: .canceled, message: "the call was cancelled"))
+                    break
+                }
+                run.step(maximumWait: .max)
+            }
+        }
+        return results.map { $0 ?? Exchange(outcome: .failure(MembraneError(code: .internal, message: "a request was lost")),
+                                            attempts: 0) }
+    }
+
+    // MARK: Without blocking
+
+    /// Hands `request` to the I/O thread (starting it the first time);
+    /// `completion` runs on that thread, exactly once.
+    func start(_ request: TransportRequest, policy: RetryPolicy, parallel: Int,
+               completion: @escaping @Sendable (Exchange) -> Void) throws(MembraneError) -> TransferLoop.Ticket {
+        try loop().submit(request, policy: policy, parallel: parallel, completion: completion)
+    }
+
+    /// Runs `action` on the I/O thread at `deadline` unless cancelled first.
+    func schedule(at deadline: Deadline, _ action: @escaping @Sendable () -> Void) throws(MembraneError) -> TransferLoop.Ticket {
+        try loop().schedule(at: deadline, action)
+    }
+
+    /// Stops one request handed to `start` (or a timer); its completion then receives
+    /// `.canceled` (unless it has already run).
+    func cancel(_ ticket: TransferLoop.Ticket) {
+        loopState.withLock { $0.loop }?.cancel(ticket)
+    }
+
+    /// Stops the I/O thread and waits for it (unless called on it): requests
+    /// still running complete with `.canceled`. No thread starts afterwards.
+    func stopLoop() {
+        let loop = loopState.withLock { state -> TransferLoop? in
+            state.stopped = true
+            return state.loop
+        }
+        loop?.stop()
+    }
+
+    private func loop() throws(MembraneError) -> TransferLoop {
+        try loopState.withLock { (state: inout LoopState) throws(MembraneError) -> TransferLoop in
+            if let loop = state.loop { return loop }
+            guard !state.stopped else { throw MembraneError(code: .canceled, message: "the client is closing") }
+            let loop = try TransferLoop(lane: try CurlLane())
+            state.loop = loop
+            return loop
         }
     }
 }

@@ -6,6 +6,10 @@ struct TransportRequest: Sendable {
     var headers: HeaderList
     var userAgent: String
     var timeoutMilliseconds: Int
+    /// Set when the request's time counts from before it reaches the
+    /// transport (a request started without blocking waits for a connection
+    /// within it); otherwise `timeoutMilliseconds` counts from its start.
+    var deadline: Deadline?
     var connectTimeoutMilliseconds: Int
     /// PEM bundle to trust instead of the system's; verification stays on.
     var caFile: String?

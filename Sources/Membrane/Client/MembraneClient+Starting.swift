@@ -1,0 +1,103 @@
+/// Lookups that do not block: each starts a request on the client's I/O
+/// thread and returns its id at once; the completion runs once, later, on
+/// that thread (or on the thread that cancels the request). The same
+/// retries, deadline (from the moment of the call), size limit, tokens and
+/// errors as the blocking calls. Completions must not block: hand the
+/// result to your own queue or loop. The `fetch` methods build on these.
+extension MembraneClient {
+    /// Starts ``integration(_:includeSecrets:)``.
+    /// - Returns: the request's id, for ``cancelRequest(_:)``.
+    /// - Throws: `.invalidArgument` for a bad selector, `.canceled` once
+    ///   ``stopRequests()`` ran, `.internal` when no I/O thread can start.
+    @discardableResult
+    public func startIntegration(_ selector: String, includeSecrets: Bool = false,
+                                 completion: @escaping @Sendable (Result<Integration, MembraneError>) -> Void)
+        throws(MembraneError) -> UInt64 {
+        try Selector.validate(selector)
+        return try start(integrationPath(selector, includeSecrets)) { exchange, call in
+            completion(Result { () throws(MembraneError) -> Integration in
+                try call.finish(exchange, as: Integration.init(json:)).0
+            })
+        }
+    }
+
+    /// Starts ``integrationText(_:includeSecrets:)``.
+    @discardableResult
+    public func startIntegrationText(_ selector: String, includeSecrets: Bool = false,
+                                     completion: @escaping @Sendable (Result<[UInt8], MembraneError>) -> Void)
+        throws(MembraneError) -> UInt64 {
+        try Selector.validate(selector)
+        return try start(integrationPath(selector, includeSecrets)) { exchange, call in
+            completion(Result { () throws(MembraneError) -> [UInt8] in
+                try call.finish(exchange, as: Integration.init(json:)).1.body
+            })
+        }
+    }
+
+    /// Starts ``integrationsPage(query:)``.
+    @discardableResult
+    public func startIntegrationsPage(query: [(name: String, value: String)] = [],
+                                      completion: @escaping @Sendable (Result<IntegrationPage, MembraneError>) -> Void)
+        throws(MembraneError) -> UInt64 {
+        try start(pagePath(query)) { exchange, call in
+            completion(Result { () throws(MembraneError) -> IntegrationPage in
+                try call.finish(exchange, as: IntegrationPage.init(json:)).0
+            })
+        }
+    }
+
+    /// Starts ``integrations(_:includeSecrets:)``: one id for the whole
+    /// batch; `completion` runs once, when every lookup has ended, with the
+    /// results in input order (a cancel ends them all with `.canceled`).
+    @discardableResult
+    public func startIntegrations(_ selectors: [String], includeSecrets: Bool = false,
+                                  completion: @escaping @Sendable ([Result<Integration, MembraneError>]) -> Void)
+        throws(MembraneError) -> UInt64 {
+        let plan = BatchPlan(selectors)
+        let settings = settings.withLock { $0 }
+        let (id, batch) = try pending.register { id in
+            PendingBatch(plan: plan) { [pending] results in
+                pending.forget(id)
+                completion(results)
+            }
+        }
+        let call = Call(settings: settings)
+        for (index, entry) in plan.unique.enumerated() {
+            batch.add(PendingRequest(path: integrationPath(entry.selector, includeSecrets), call: call,
+                                     transport: transport, credentials: credentials, ended: {}) { exchange, call in
+                batch.ended(index, Result { () throws(MembraneError) -> Integration in
+                    try call.finish(exchange, as: Integration.init(json:)).0
+                })
+            })
+        }
+        batch.begin()
+        return id
+    }
+
+    /// Cancels one request started by a `start` method: its completion runs
+    /// at once with `.canceled`. false when it had already ended (or the id
+    /// is unknown).
+    @discardableResult
+    public func cancelRequest(_ id: UInt64) -> Bool {
+        pending.cancel(id)
+    }
+
+    /// Cancels every request started by a `start` method, refuses new ones
+    /// (they throw `.canceled`) and stops the I/O thread, waiting for it.
+    /// Blocking calls keep working. For a host shutting the client down.
+    public func stopRequests() {
+        pending.close()
+        transport.stopLoop()
+    }
+
+    /// Starts a GET of `path`, registered under a new id.
+    private func start(_ path: String, finish: @escaping PendingRequest.Finish) throws(MembraneError) -> UInt64 {
+        let call = Call(settings: settings.withLock { $0 })
+        let (id, request) = try pending.register { id in
+            PendingRequest(path: path, call: call, transport: transport, credentials: credentials,
+                           ended: { [pending] in pending.forget(id) }, finish: finish)
+        }
+        request.begin()
+        return id
+    }
+}

@@ -1,0 +1,162 @@
+/// One GET started without blocking, from its token to its one completion:
+/// the token (asked for without blocking; the wait for a token provider
+/// bounded by the request's deadline), the transfer on the client's I/O
+/// thread, one more attempt with a new token after a 401, and the end,
+/// reached exactly once whichever comes first: the answer, a failure, the
+/// deadline, or a cancel.
+final class PendingRequest: @unchecked Sendable {
+    typealias Finish = @Sendable (Exchange, Call) -> Void
+
+    private struct State {
+        var call: Call
+        var done = false
+        var transfer: TransferLoop.Ticket?
+        /// The timer that ends a wait for a token at the deadline.
+        var tokenTimer: TransferLoop.Ticket?
+        var token: IssuedToken?
+        /// Whether the one new token after a 401 was asked for already.
+        var renewed = false
+        /// Attempts made with tokens before the current one.
+        var earlierAttempts = 0
+    }
+
+    private let path: String
+    private let transport: Transport
+    private let credentials: Credentials
+    private let state: Locked<State>
+    private let finish: Finish
+    /// Called once the request has ended (the registry forgets it then).
+    private let ended: @Sendable () -> Void
+
+    init(path: String, call: Call, transport: Transport, credentials: Credentials,
+         ended: @escaping @Sendable () -> Void, finish: @escaping Finish) {
+        self.path = path
+        self.transport = transport
+        self.credentials = credentials
+        self.ended = ended
+        self.finish = finish
+        state = Locked(State(call: call))
+    }
+
+    /// Asks for the token; the rest follows from the callbacks.
+    func begin() {
+        credentials.issue { [self] in tokenReady($0) }
+        boundTokenWait()
+    }
+
+    /// Ends the request with `.canceled` now (its transfer stops); false when
+    /// it had already ended.
+    @discardableResult
+    func cancel() -> Bool {
+        complete(Exchange(outcome: .failure(MembraneError(code: .canceled, message: "the request was cancelled")),
+                          attempts: 0))
+    }
+
+    // MARK: Steps
+
+    /// While no token has come (a provider is being asked), the deadline
+    /// still holds: a timer on the I/O thread ends the wait.
+    private func boundTokenWait() {
+        let deadline = state.withLock { state -> Deadline? in
+            state.done || state.token != nil ? nil : state.call.deadline
+        }
+        guard let deadline else { return }
+        let timer: TransferLoop.Ticket
+        do throws(MembraneError) {
+            timer = try transport.schedule(at: deadline) { [self] in
+                complete(Exchange(outcome: .failure(MembraneError(
+                    code: .timeout, message: "no token within the call's deadline (the token provider has not answered)")),
+                    attempts: 0))
+            }
+        } catch {
+            complete(Exchange(outcome: .failure(error), attempts: 0))
+            return
+        }
+        let stale = state.withLock { state -> Bool in
+            if state.done || state.token != nil { return true }
+            state.tokenTimer = timer
+            return false
+        }
+        if stale { transport.cancel(timer) }
+    }
+
+    private func tokenReady(_ result: Result<IssuedToken, MembraneError>) {
+        let token: IssuedToken
+        switch result {
+        case .success(let issued): token = issued
+        case .failure(let error):
+            complete(Exchange(outcome: .failure(error), attempts: state.withLock { $0.earlierAttempts }))
+            return
+        }
+        let prepared = state.withLock { state -> (TransportRequest, ClientSettings, TransferLoop.Ticket?)? in
+            guard !state.done else { return nil }
+            state.token = token
+            state.call.tokens.append(token.token.value)
+            defer { state.tokenTimer = nil }
+            let settings = state.call.settings
+            return (settings.request(for: path, token: token, deadline: state.call.deadline, waitsForSlot: true),
+                    settings, state.tokenTimer)
+        }
+        guard let (request, settings, timer) = prepared else { return }
+        if let timer { transport.cancel(timer) }
+        let transfer: TransferLoop.Ticket
+        do throws(MembraneError) {
+            transfer = try transport.start(request, policy: settings.retryPolicy, parallel: settings.maximumParallel) {
+                [self] exchange in transferEnded(exchange)
+            }
+        } catch {
+            complete(Exchange(outcome: .failure(error), attempts: state.withLock { $0.earlierAttempts }))
+            return
+        }
+        let stale = state.withLock { state -> Bool in
+            if state.done { return true }
+            state.transfer = transfer
+            return false
+        }
+        if stale { transport.cancel(transfer) }
+    }
+
+    private func transferEnded(_ exchange: Exchange) {
+        enum Next { case complete(Exchange), renew }
+        let next = state.withLock { state -> Next? in
+            guard !state.done else { return nil }
+            state.transfer = nil
+            let total = Exchange(outcome: exchange.outcome, attempts: state.earlierAttempts + exchange.attempts)
+            guard exchange.isUnauthorized, !state.renewed, let token = state.token else { return .complete(total) }
+            guard credentials.rejected(token) else {
+                // A fixed token: say so when it has simply expired.
+                if let expiry = token.expiresAt, expiry <= Credentials.epochSeconds() { state.call.expiredAt = expiry }
+                return .complete(total)
+            }
+            state.renewed = true
+            state.token = nil
+            state.earlierAttempts = total.attempts
+            return .renew
+        }
+        switch next {
+        case .complete(let exchange): complete(exchange)
+        case .renew: begin()
+        case nil: break
+        }
+    }
+
+    /// The one end. false when the request had already ended.
+    @discardableResult
+    private func complete(_ exchange: Exchange) -> Bool {
+        let ending = state.withLock { state -> (Call, TransferLoop.Ticket?, TransferLoop.Ticket?)? in
+            guard !state.done else { return nil }
+            state.done = true
+            defer {
+                state.transfer = nil
+                state.tokenTimer = nil
+            }
+            return (state.call, state.transfer, state.tokenTimer)
+        }
+        guard let (call, transfer, timer) = ending else { return false }
+        if let transfer { transport.cancel(transfer) }
+        if let timer { transport.cancel(timer) }
+        ended()
+        finish(exchange, call)
+        return true
+    }
+}
