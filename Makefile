@@ -83,6 +83,7 @@ test-deps:
 	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install -q pytest
 	@$(PYTHON) -c 'import cffi' 2>/dev/null || $(PYTHON) -m pip install -q cffi
 	@$(PYTHON) -c 'import jwt, cryptography' 2>/dev/null || $(PYTHON) -m pip install -q pyjwt cryptography
+	@$(PYTHON) -c 'import uvloop' 2>/dev/null || $(PYTHON) -m pip install -q uvloop
 	@$(PYTHON) -c 'import importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "$(SCHEMATHESIS_VERSION)")' \
 	  2>/dev/null || $(PYTHON) -m pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'
 	@$(MAKE) --no-print-directory wheel-tools
@@ -131,7 +132,7 @@ mock:
 
 examples: library
 	@mkdir -p $(EXAMPLES_DIR)
-	for example in membrane-get membrane-status; do \
+	for example in membrane-get membrane-status membrane-watch; do \
 	  $(CC) -std=c99 -Wall -Wextra -Werror -IInclude examples/c/$$example.c -L$(RELEASE_DIR) -lmembrane \
 	    -ljansson -Wl,-rpath,$(CURDIR)/$(RELEASE_DIR) -o $(EXAMPLES_DIR)/$$example || exit 1; \
 	done
