@@ -135,7 +135,24 @@ enum {
     /* long, seconds, 1 to 604800: how long the tokens the client signs
        itself live (membrane_client_use_workspace_secret,
        membrane_client_use_private_key). Default 7200. */
-    MEMBRANE_OPT_TOKEN_LIFETIME_S = 10
+    MEMBRANE_OPT_TOKEN_LIFETIME_S = 10,
+    /* long, 0 or 1: whether single lookups (membrane_integration_get, _text
+       and their _async forms) of the same selector with the same flags,
+       made at the same moment from any threads, share one request. Each
+       caller still receives its own result object and its own error, and
+       keeps its own deadline and cancellation. Batches and pages never
+       share. Default 1. */
+    MEMBRANE_OPT_SHARE_REQUESTS = 11,
+    /* long, milliseconds, 0 to 86400000: how long successful single lookups
+       are kept and answered from memory. Default 0: no cache. Answers asked
+       for with MEMBRANE_INCLUDE_SECRETS, and errors, are never kept. Every
+       hit is a new copy (mutating it changes nothing else). Setting 0
+       empties the cache; so does any change of token (set_token, a
+       provider, workspace secret, private key). */
+    MEMBRANE_OPT_CACHE_TTL_MS = 12,
+    /* long, 1 to 1000000: the most answers the cache keeps; the least
+       recently used go first. Default 1024. */
+    MEMBRANE_OPT_CACHE_MAX_ENTRIES = 13
 };
 
 /* Flags for membrane_client_use_workspace_secret and
@@ -231,7 +248,8 @@ void membrane_client_free(membrane_client *client);
  * Sets a numeric option (MEMBRANE_OPT_TIMEOUT_MS, MEMBRANE_OPT_CONNECT_TIMEOUT_MS,
  * MEMBRANE_OPT_MAX_RETRIES, MEMBRANE_OPT_RETRY_BASE_MS,
  * MEMBRANE_OPT_MAX_RESPONSE_BYTES, MEMBRANE_OPT_MAX_PARALLEL,
- * MEMBRANE_OPT_MAX_PAGES, MEMBRANE_OPT_TOKEN_LIFETIME_S).
+ * MEMBRANE_OPT_MAX_PAGES, MEMBRANE_OPT_TOKEN_LIFETIME_S, MEMBRANE_OPT_SHARE_REQUESTS,
+ * MEMBRANE_OPT_CACHE_TTL_MS, MEMBRANE_OPT_CACHE_MAX_ENTRIES).
  *
  * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client, an unknown option,
  * an option that takes a string, or a value out of range.
@@ -250,6 +268,16 @@ int membrane_client_set_long(membrane_client *client, int option, long value);
  * Thread-safety: as membrane_client_set_long.
  */
 int membrane_client_set_string(membrane_client *client, int option, const char *value);
+
+/*
+ * Drops the cached answer for `selector` (see MEMBRANE_OPT_CACHE_TTL_MS), or
+ * every cached answer when `selector` is NULL. A selector not in the cache
+ * is not an error.
+ *
+ * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client or a selector that
+ * is not valid UTF-8 or too long. Thread-safe.
+ */
+int membrane_client_invalidate(membrane_client *client, const char *selector);
 
 /*
  * Makes every call in flight on `client` return MEMBRANE_ECANCELED, within

@@ -65,6 +65,13 @@ public func membrane_client_set_long(_ handle: OpaquePointer?, _ option: Int32, 
             try client.setMaximumPages(value)
         case Int(MEMBRANE_OPT_TOKEN_LIFETIME_S):
             try client.setTokenLifetime(seconds: value)
+        case Int(MEMBRANE_OPT_SHARE_REQUESTS):
+            guard value == 0 || value == 1 else { return Int32(MEMBRANE_EINVAL) }
+            client.setSharesRequests(value == 1)
+        case Int(MEMBRANE_OPT_CACHE_TTL_MS):
+            try client.setCacheTTL(milliseconds: value)
+        case Int(MEMBRANE_OPT_CACHE_MAX_ENTRIES):
+            try client.setCacheMaximumEntries(value)
         default:
             return Int32(MEMBRANE_EINVAL)
         }
@@ -106,5 +113,17 @@ public func membrane_client_set_string(_ handle: OpaquePointer?, _ option: Int32
 public func membrane_client_cancel(_ handle: OpaquePointer?) -> Int32 {
     guard let handle else { return Int32(MEMBRANE_EINVAL) }
     ClientHandle.client(handle).cancel()
+    return Int32(MEMBRANE_OK)
+}
+
+@_cdecl("membrane_client_invalidate")
+public func membrane_client_invalidate(_ handle: OpaquePointer?, _ selector: UnsafePointer<CChar>?) -> Int32 {
+    guard let handle else { return Int32(MEMBRANE_EINVAL) }
+    var text: String?
+    if let selector {
+        guard case .success(let read) = SelectorArgument.read(selector) else { return Int32(MEMBRANE_EINVAL) }
+        text = read
+    }
+    ClientHandle.client(handle).invalidate(text)
     return Int32(MEMBRANE_OK)
 }

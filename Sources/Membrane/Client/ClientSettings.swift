@@ -16,6 +16,8 @@ struct ClientSettings: Sendable {
     var retryPolicy = RetryPolicy()
     var maximumParallel = 8
     var maximumPages = 1000
+    /// Whether single lookups asked at the same moment share one request.
+    var sharesRequests = true
     var log: LogHandler?
     /// Only for the rehearsal client: the HTTP answer to play for a path.
     var cannedAnswers: (@Sendable (String) -> CannedAnswer)?

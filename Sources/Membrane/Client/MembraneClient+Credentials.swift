@@ -1,8 +1,10 @@
 extension MembraneClient {
     /// Replaces the token. Calls already in flight keep the one they started
-    /// with; a provider or signer set before is dropped.
+    /// with; a provider or signer set before is dropped. Each of these token
+    /// settings empties the cache: the answers were the old token's to see.
     public func setToken(_ token: String) throws(MembraneError) {
         credentials.replace(with: .fixed(try Token(token)))
+        cache.invalidate(nil)
     }
 
     /// Asks `provider` for a token before the first request, when the token
@@ -13,6 +15,7 @@ extension MembraneClient {
     /// it returns fails the lookups that waited for it.
     public func setTokenProvider(_ provider: @escaping @Sendable () -> Result<String, MembraneError>) {
         credentials.replace(with: .provider(provider))
+        cache.invalidate(nil)
     }
 
     /// Signs the client's own tokens with the workspace secret (HS512, or
@@ -22,6 +25,7 @@ extension MembraneClient {
                                    useHS256: Bool = false) throws(MembraneError) {
         credentials.replace(with: .signer(try JWTSigner(workspaceKey: workspaceKey, secret: secret,
                                                         tenantKey: tenantKey, useHS256: useHS256)))
+        cache.invalidate(nil)
     }
 
     /// Signs the client's own tokens with the private key in a PEM file
@@ -30,6 +34,7 @@ extension MembraneClient {
     public func usePrivateKey(workspaceKey: String, pemFile path: String, tenantKey: String?) throws(MembraneError) {
         credentials.replace(with: .signer(try JWTSigner(workspaceKey: workspaceKey, privateKeyFile: path,
                                                         tenantKey: tenantKey)))
+        cache.invalidate(nil)
     }
 
     /// How long the tokens the client signs live, in seconds (default 7200).

@@ -13,12 +13,7 @@ extension MembraneClient {
     public func startIntegration(_ selector: String, includeSecrets: Bool = false,
                                  completion: @escaping @Sendable (Result<Integration, MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
-        try Selector.validate(selector)
-        return try start(integrationPath(selector, includeSecrets)) { exchange, call in
-            completion(Result { () throws(MembraneError) -> Integration in
-                try call.finish(exchange, as: Integration.init(json:)).0
-            })
-        }
+        try startLookup(selector, includeSecrets) { completion($0.map(\.integration)) }
     }
 
     /// Starts ``integrationText(_:includeSecrets:)``.
@@ -26,10 +21,27 @@ extension MembraneClient {
     public func startIntegrationText(_ selector: String, includeSecrets: Bool = false,
                                      completion: @escaping @Sendable (Result<[UInt8], MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
+        try startLookup(selector, includeSecrets) { completion($0.map(\.body)) }
+    }
+
+    /// The single lookup both start methods make: a cache hit completes at
+    /// once (on the calling thread); otherwise a request, shared with the
+    /// same lookup in flight when the client shares requests.
+    private func startLookup(_ selector: String, _ includeSecrets: Bool,
+                             completion: @escaping @Sendable (Result<(integration: Integration, body: [UInt8]), MembraneError>) -> Void)
+        throws(MembraneError) -> UInt64 {
         try Selector.validate(selector)
-        return try start(integrationPath(selector, includeSecrets)) { exchange, call in
-            completion(Result { () throws(MembraneError) -> [UInt8] in
-                try call.finish(exchange, as: Integration.init(json:)).1.body
+        if !includeSecrets, let hit = cache.answer(for: selector) {
+            let id = try pending.reserveID()
+            completion(.success((Integration(validated: JSONObjectView(owner: hit.json, pointer: hit.json.pointer)), hit.body)))
+            return id
+        }
+        let cache = cache
+        return try start(integrationPath(selector, includeSecrets), shared: true) { exchange, call in
+            completion(Result { () throws(MembraneError) -> (integration: Integration, body: [UInt8]) in
+                let (integration, response) = try call.finish(exchange, as: Integration.init(json:))
+                if !includeSecrets { cache.store(selector, json: integration.json, body: response.body) }
+                return (integration, response.body)
             })
         }
     }
@@ -39,7 +51,7 @@ extension MembraneClient {
     public func startIntegrationsPage(query: [(name: String, value: String)] = [],
                                       completion: @escaping @Sendable (Result<IntegrationPage, MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
-        try start(pagePath(query)) { exchange, call in
+        try start(pagePath(query), shared: false) { exchange, call in
             completion(Result { () throws(MembraneError) -> IntegrationPage in
                 try call.finish(exchange, as: IntegrationPage.init(json:)).0
             })
@@ -90,11 +102,13 @@ extension MembraneClient {
         transport.stopLoop()
     }
 
-    /// Starts a GET of `path`, registered under a new id.
-    private func start(_ path: String, finish: @escaping PendingRequest.Finish) throws(MembraneError) -> UInt64 {
+    /// Starts a GET of `path`, registered under a new id; `shared`: with the
+    /// same lookup in flight, when the client shares requests.
+    private func start(_ path: String, shared: Bool, finish: @escaping PendingRequest.Finish) throws(MembraneError) -> UInt64 {
         let call = Call(settings: settings.withLock { $0 })
+        let flights = shared && call.settings.sharesRequests ? flights : nil
         let (id, request) = try pending.register { id in
-            PendingRequest(path: path, call: call, transport: transport, credentials: credentials,
+            PendingRequest(path: path, call: call, transport: transport, credentials: credentials, flights: flights,
                            ended: { [pending] in pending.forget(id) }, finish: finish)
         }
         request.begin()

@@ -15,6 +15,10 @@ public final class MembraneClient: Sendable {
     let credentials: Credentials
     /// Requests started without blocking, not yet ended.
     let pending = PendingRequests()
+    /// Single lookups in flight, shared by callers asking the same at once.
+    let flights = SharedFlights()
+    /// Answers kept for `setCacheTTL` (off by default).
+    let cache = ResponseCache()
 
     /// - Parameters:
     ///   - apiURL: the API's base URL; `nil` reads `MEMBRANE_API_URL`, then
@@ -111,13 +115,17 @@ public final class MembraneClient: Sendable {
 
     /// Looks up one integration by id, uuid or key (`GET /integrations/{selector}`).
     ///
+    /// Callers asking for the same selector (and `includeSecrets`) at the
+    /// same moment share one request (see ``setSharesRequests(_:)``); with
+    /// ``setCacheTTL(milliseconds:)``, answers are kept for that long.
+    ///
     /// - Parameters:
     ///   - selector: 1 to 1024 bytes; sent percent-encoded as one path segment.
     ///   - includeSecrets: ask the API for secret parameter values.
     /// - Throws: ``MembraneError``; its message never holds the token.
     public func integration(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> Integration {
         try Selector.validate(selector)
-        return try get(integrationPath(selector, includeSecrets), as: Integration.init(json:))
+        return try lookup(selector, includeSecrets).integration
     }
 
     /// Looks up one integration and returns its body as the API sent it
@@ -126,8 +134,36 @@ public final class MembraneClient: Sendable {
     /// that parse JSON themselves.
     public func integrationText(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> [UInt8] {
         try Selector.validate(selector)
-        let (exchange, call) = perform(integrationPath(selector, includeSecrets))
-        return try call.finish(exchange, as: Integration.init(json:)).1.body
+        return try lookup(selector, includeSecrets).body
+    }
+
+    /// One blocking single lookup: from the cache, a request in flight, or
+    /// a request of its own.
+    private func lookup(_ selector: String, _ includeSecrets: Bool) throws(MembraneError) -> (integration: Integration, body: [UInt8]) {
+        if !includeSecrets, let hit = cache.answer(for: selector) {
+            return (Integration(validated: JSONObjectView(owner: hit.json, pointer: hit.json.pointer)), hit.body)
+        }
+        let path = integrationPath(selector, includeSecrets)
+        var call = Call(settings: settings.withLock { $0 })
+        let exchange: Exchange
+        if call.settings.sharesRequests {
+            let ticket = transport.cancellation.ticket()
+            let leaderCall = call
+            let landing = flights.share(path, deadline: call.deadline,
+                                        cancelled: { transport.cancellation.isCancelled(ticket) }) {
+                var own = leaderCall
+                let exchange = perform([path], in: &own)[0]
+                return SharedFlights.Landing(exchange: exchange, tokens: own.tokens, expiredAt: own.expiredAt)
+            }
+            call.tokens += landing.tokens
+            call.expiredAt = landing.expiredAt
+            exchange = landing.exchange
+        } else {
+            exchange = perform([path], in: &call)[0]
+        }
+        let (integration, response) = try call.finish(exchange, as: Integration.init(json:))
+        if !includeSecrets { cache.store(selector, json: integration.json, body: response.body) }
+        return (integration, response.body)
     }
 
     func integrationPath(_ selector: String, _ includeSecrets: Bool) -> String {
@@ -192,6 +228,32 @@ public final class MembraneClient: Sendable {
     /// with `.canceled`. Calls started afterwards run normally.
     public func cancel() {
         transport.cancellation.cancelAll()
+        flights.wakeAll()
         pending.cancelAll()
+    }
+
+    /// Whether single lookups of the same selector and flags made at the same
+    /// moment share one request (default true). Each caller still gets its
+    /// own result and error. Batches and pages never share.
+    public func setSharesRequests(_ shares: Bool) {
+        settings.withLock { $0.sharesRequests = shares }
+    }
+
+    /// Keeps successful lookups (without secrets) for `milliseconds`, up to
+    /// 86,400,000; 0 (the default) turns the cache off and empties it.
+    /// Every hit is a new copy. Errors are never kept.
+    public func setCacheTTL(milliseconds: Int) throws(MembraneError) {
+        try cache.setTTL(milliseconds: milliseconds)
+    }
+
+    /// The most answers the cache keeps, 1 to 1,000,000 (default 1024); the
+    /// least recently used go first.
+    public func setCacheMaximumEntries(_ count: Int) throws(MembraneError) {
+        try cache.setMaximumEntries(count)
+    }
+
+    /// Drops the kept answer for `selector`, or every answer when nil.
+    public func invalidate(_ selector: String?) {
+        cache.invalidate(selector)
     }
 }

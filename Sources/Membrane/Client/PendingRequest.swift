@@ -18,6 +18,10 @@ final class PendingRequest: @unchecked Sendable {
         var renewed = false
         /// Attempts made with tokens before the current one.
         var earlierAttempts = 0
+        /// Sharing: whether this request leads the flight for its path (and
+        /// must land it), or follows another's.
+        var leading = false
+        var following = false
     }
 
     private let path: String
@@ -27,10 +31,13 @@ final class PendingRequest: @unchecked Sendable {
     private let finish: Finish
     /// Called once the request has ended (the registry forgets it then).
     private let ended: @Sendable () -> Void
+    /// Set when lookups of the same path at the same moment share a request.
+    private let flights: SharedFlights?
 
-    init(path: String, call: Call, transport: Transport, credentials: Credentials,
+    init(path: String, call: Call, transport: Transport, credentials: Credentials, flights: SharedFlights? = nil,
          ended: @escaping @Sendable () -> Void, finish: @escaping Finish) {
         self.path = path
+        self.flights = flights
         self.transport = transport
         self.credentials = credentials
         self.ended = ended
@@ -38,10 +45,42 @@ final class PendingRequest: @unchecked Sendable {
         state = Locked(State(call: call))
     }
 
-    /// Asks for the token; the rest follows from the callbacks.
+    /// Follows the request in flight for the same path, if there is one;
+    /// otherwise asks for the token, and the rest follows from the callbacks.
     func begin() {
+        if let flights {
+            if flights.joinOrLead(path, waiter: { [self] in landed($0) }) {
+                state.withLock { $0.following = true }
+                boundWait()
+                return
+            }
+            state.withLock { $0.leading = true }
+        }
+        sendOwn()
+    }
+
+    private func sendOwn() {
         credentials.issue { [self] in tokenReady($0) }
-        boundTokenWait()
+        boundWait()
+    }
+
+    /// The shared request this one followed has ended.
+    private func landed(_ landing: SharedFlights.Landing) {
+        let retry = state.withLock { state -> Bool? in
+            guard !state.done else { return nil }
+            state.following = false
+            if landing.isLeadersOwn && !state.call.deadline.hasPassed { return true }
+            state.call.tokens += landing.tokens
+            state.call.expiredAt = landing.expiredAt
+            return false
+        }
+        switch retry {
+        case true?:
+            cancelTimer()
+            begin()
+        case false?: complete(landing.exchange)
+        case nil: break
+        }
     }
 
     /// Ends the request with `.canceled` now (its transfer stops); false when
@@ -54,18 +93,22 @@ final class PendingRequest: @unchecked Sendable {
 
     // MARK: Steps
 
-    /// While no token has come (a provider is being asked), the deadline
-    /// still holds: a timer on the I/O thread ends the wait.
-    private func boundTokenWait() {
+    /// While no token has come (a provider is being asked), or while it
+    /// follows another request, the deadline still holds: a timer on the I/O
+    /// thread ends the wait.
+    private func boundWait() {
         let deadline = state.withLock { state -> Deadline? in
-            state.done || state.token != nil ? nil : state.call.deadline
+            state.done || (state.token != nil && !state.following) || state.tokenTimer != nil ? nil : state.call.deadline
         }
         guard let deadline else { return }
         let timer: TransferLoop.Ticket
         do throws(MembraneError) {
             timer = try transport.schedule(at: deadline) { [self] in
+                let following = state.withLock { $0.following }
                 complete(Exchange(outcome: .failure(MembraneError(
-                    code: .timeout, message: "no token within the call's deadline (the token provider has not answered)")),
+                    code: .timeout,
+                    message: following ? "the request timed out, waiting for the same lookup made by another call"
+                        : "no token within the call's deadline (the token provider has not answered)")),
                     attempts: 0))
             }
         } catch {
@@ -73,11 +116,19 @@ final class PendingRequest: @unchecked Sendable {
             return
         }
         let stale = state.withLock { state -> Bool in
-            if state.done || state.token != nil { return true }
+            if state.done || (state.token != nil && !state.following) || state.tokenTimer != nil { return true }
             state.tokenTimer = timer
             return false
         }
         if stale { transport.cancel(timer) }
+    }
+
+    private func cancelTimer() {
+        let timer = state.withLock { state -> TransferLoop.Ticket? in
+            defer { state.tokenTimer = nil }
+            return state.tokenTimer
+        }
+        if let timer { transport.cancel(timer) }
     }
 
     private func tokenReady(_ result: Result<IssuedToken, MembraneError>) {
@@ -135,7 +186,7 @@ final class PendingRequest: @unchecked Sendable {
         }
         switch next {
         case .complete(let exchange): complete(exchange)
-        case .renew: begin()
+        case .renew: sendOwn()
         case nil: break
         }
     }
@@ -143,18 +194,21 @@ final class PendingRequest: @unchecked Sendable {
     /// The one end. false when the request had already ended.
     @discardableResult
     private func complete(_ exchange: Exchange) -> Bool {
-        let ending = state.withLock { state -> (Call, TransferLoop.Ticket?, TransferLoop.Ticket?)? in
+        let ending = state.withLock { state -> (Call, TransferLoop.Ticket?, TransferLoop.Ticket?, Bool)? in
             guard !state.done else { return nil }
             state.done = true
             defer {
                 state.transfer = nil
                 state.tokenTimer = nil
+                state.leading = false
             }
-            return (state.call, state.transfer, state.tokenTimer)
+            return (state.call, state.transfer, state.tokenTimer, state.leading)
         }
-        guard let (call, transfer, timer) = ending else { return false }
+        guard let (call, transfer, timer, leading) = ending else { return false }
         if let transfer { transport.cancel(transfer) }
         if let timer { transport.cancel(timer) }
+        // Followers get the answer (or, for a cancel, go on by themselves).
+        if leading { flights?.land(path, SharedFlights.Landing(exchange: exchange, tokens: call.tokens, expiredAt: call.expiredAt)) }
         ended()
         finish(exchange, call)
         return true

@@ -28,6 +28,16 @@ final class PendingRequests: Sendable {
         }
     }
 
+    /// A new id for a request that ends at once (a cache hit): nothing to
+    /// cancel. Fails once the client is closing.
+    func reserveID() throws(MembraneError) -> UInt64 {
+        try state.withLock { (state: inout State) throws(MembraneError) -> UInt64 in
+            guard !state.closed else { throw MembraneError(code: .canceled, message: "the client is closing") }
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+    }
+
     func forget(_ id: UInt64) {
         _ = state.withLock { $0.live.removeValue(forKey: id) }
     }

@@ -1,0 +1,147 @@
+import CJansson
+
+/// The opt-in cache of successful lookups: at most `maximumEntries`
+/// answers, each kept `ttlMilliseconds`, the least recently used dropped
+/// first. Off (and empty) while the TTL is 0, the default.
+///
+/// It keeps its own copy of each answer (the parsed tree and the body as
+/// sent) and every hit hands out a new copy, so no caller's edits reach the
+/// cache or another caller. Answers fetched with secrets, and errors, are
+/// never stored.
+final class ResponseCache: Sendable {
+    static let defaultMaximumEntries = 1024
+    static let maximumEntriesRange: ClosedRange<Int> = 1...1_000_000
+    static let ttlRange: ClosedRange<Int> = 0...(24 * 3600 * 1000)
+
+    private struct Entry {
+        let selector: String
+        let json: JSONValue
+        let body: [UInt8]
+        let expires: Int64
+        /// Neighbours in recency order (indices into `State.entries`).
+        var newer = -1
+        var older = -1
+    }
+
+    /// The entries, a map from selector to place, and a list through the
+    /// places from newest to oldest: every operation is O(1).
+    private struct State {
+        var ttlMilliseconds = 0
+        var maximumEntries = ResponseCache.defaultMaximumEntries
+        var entries: [Entry?] = []
+        var places: [String: Int] = [:]
+        var freePlaces: [Int] = []
+        var newest = -1
+        var oldest = -1
+
+        mutating func unlink(_ place: Int) {
+            let (newer, older) = (entries[place]!.newer, entries[place]!.older)
+            if newer >= 0 { entries[newer]!.older = older } else { newest = older }
+            if older >= 0 { entries[older]!.newer = newer } else { oldest = newer }
+        }
+
+        mutating func pushNewest(_ place: Int) {
+            entries[place]!.newer = -1
+            entries[place]!.older = newest
+            if newest >= 0 { entries[newest]!.newer = place }
+            newest = place
+            if oldest < 0 { oldest = place }
+        }
+
+        mutating func remove(_ place: Int) {
+            unlink(place)
+            places[entries[place]!.selector] = nil
+            entries[place] = nil
+            freePlaces.append(place)
+        }
+
+        mutating func removeAll() {
+            entries.removeAll()
+            places.removeAll()
+            freePlaces.removeAll()
+            newest = -1
+            oldest = -1
+        }
+
+        mutating func insert(_ entry: Entry) {
+            let place: Int
+            if let free = freePlaces.popLast() {
+                place = free
+                entries[place] = entry
+            } else {
+                place = entries.count
+                entries.append(entry)
+            }
+            places[entry.selector] = place
+            pushNewest(place)
+        }
+    }
+
+    private let state = Locked(State())
+
+    /// Whether lookups should consult it (read without the lock's cost of a
+    /// copy; a stale answer only means one more miss or store attempt).
+    var isEnabled: Bool { state.withLock { $0.ttlMilliseconds > 0 } }
+
+    func setTTL(milliseconds: Int) throws(MembraneError) {
+        guard Self.ttlRange.contains(milliseconds) else {
+            throw .invalidArgument("the cache TTL must be 0 to \(Self.ttlRange.upperBound) ms")
+        }
+        state.withLock { state in
+            state.ttlMilliseconds = milliseconds
+            if milliseconds == 0 { state.removeAll() }
+        }
+    }
+
+    func setMaximumEntries(_ count: Int) throws(MembraneError) {
+        guard Self.maximumEntriesRange.contains(count) else {
+            throw .invalidArgument("the cache size must be 1 to \(Self.maximumEntriesRange.upperBound) entries")
+        }
+        state.withLock { state in
+            state.maximumEntries = count
+            while state.places.count > count { state.remove(state.oldest) }
+        }
+    }
+
+    /// Drops the answer for `selector`, or every answer when nil.
+    func invalidate(_ selector: String?) {
+        state.withLock { state in
+            guard let selector else { return state.removeAll() }
+            if let place = state.places[selector] { state.remove(place) }
+        }
+    }
+
+    /// How many answers are kept (expired ones included until looked up).
+    var count: Int { state.withLock { $0.places.count } }
+
+    /// A fresh copy of the answer for `selector`, if one is kept and young
+    /// enough: the tree (deep-copied) and the body as sent.
+    func answer(for selector: String) -> (json: JSONValue, body: [UInt8])? {
+        let kept = state.withLock { state -> (JSONValue, [UInt8])? in
+            guard state.ttlMilliseconds > 0, let place = state.places[selector] else { return nil }
+            let entry = state.entries[place]!
+            guard entry.expires > Deadline.now() else {
+                state.remove(place)
+                return nil
+            }
+            state.unlink(place)
+            state.pushNewest(place)
+            return (entry.json, entry.body)
+        }
+        guard let (json, body) = kept, let copy = json_deep_copy(json.pointer) else { return nil }
+        return (JSONValue(owning: copy), body)
+    }
+
+    /// Keeps a copy of a successful answer (lookups without secrets only).
+    func store(_ selector: String, json: JSONValue, body: [UInt8]) {
+        guard isEnabled, let copy = json_deep_copy(json.pointer) else { return }
+        let kept = JSONValue(owning: copy)
+        state.withLock { state in
+            guard state.ttlMilliseconds > 0 else { return }
+            if let place = state.places[selector] { state.remove(place) }
+            if state.places.count >= state.maximumEntries { state.remove(state.oldest) }
+            state.insert(Entry(selector: selector, json: kept, body: body,
+                               expires: Deadline.now() + Int64(state.ttlMilliseconds)))
+        }
+    }
+}
