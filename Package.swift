@@ -38,11 +38,16 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         // Include/membrane.h as a module, for the C ABI's types.
         .systemLibrary(name: "CMembrane"),
-        .target(name: "Membrane", dependencies: ["CJansson", "CCurl", "CCrypto"]),
+        // Release builds skip the run-time exclusivity checks (a thread-local
+        // access set touched on every class property access of the hot
+        // path); debug builds and the tests keep them.
+        .target(name: "Membrane", dependencies: ["CJansson", "CCurl", "CCrypto"],
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .target(
             name: "MembraneC",
             dependencies: ["Membrane", "CJansson", "CMembrane"],
             exclude: ["exports.map"],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
             linkerSettings: [.unsafeFlags(sharedLibraryLinkerFlags)]
         ),
         .testTarget(name: "MembraneTests", dependencies: ["Membrane"]),

@@ -20,15 +20,16 @@ enum ErrorReporting {
         fail(MembraneError(code: .invalidArgument, message: message), err)
     }
 
-    /// Marks `err` as a success: code 0 and empty strings.
+    /// Marks `err` as a success: code 0 and empty strings (a NUL first byte
+    /// in each; no allocation, as every successful lookup passes here).
     static func succeed(_ err: UnsafeMutablePointer<membrane_error>?) -> Int32 {
         if let err {
             err.pointee.code = 0
             err.pointee.http_status = 0
-            copy("", into: &err.pointee.type)
-            copy("", into: &err.pointee.key)
-            copy("", into: &err.pointee.message)
-            copy("", into: &err.pointee.error_id)
+            err.pointee.type.0 = 0
+            err.pointee.key.0 = 0
+            err.pointee.message.0 = 0
+            err.pointee.error_id.0 = 0
         }
         return 0
     }

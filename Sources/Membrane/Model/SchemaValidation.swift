@@ -1,4 +1,9 @@
 import CJansson
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Checks a parsed body against a ``Schema`` before any typed view reads it.
 ///
@@ -23,6 +28,9 @@ enum SchemaValidation {
         guard kind == .object else {
             return "expected a JSON object, got \(kind)"
         }
+        // The common case first: one pass over the members that only says
+        // yes or no. The ordered pass below names the first problem.
+        if conforms(value, to: schema, depth: 0) { return nil }
         do {
             try validateObject(value, as: schema, depth: 0)
             return nil
@@ -133,5 +141,109 @@ enum SchemaValidation {
     private static func member(_ object: UnsafeMutablePointer<json_t>, _ name: UnsafePointer<CChar>) -> UnsafeMutablePointer<json_t>? {
         guard let value = json_object_get(object, name), value.pointee.type != JSON_NULL else { return nil }
         return value
+    }
+
+    // MARK: The fast pass
+
+    /// A schema's fields by the length of their names, and which must be
+    /// present: matching a member is a length check and a memcmp.
+    private struct FieldIndex {
+        let fields: [Schema.Field]
+        let byLength: [[Int]]
+        let requiredMask: UInt64
+        /// More than 64 fields do not fit the masks: the ordered pass only.
+        let usable: Bool
+
+        init(_ schema: Schema) {
+            fields = schema.fields
+            var byLength: [[Int]] = []
+            var required: UInt64 = 0
+            for (index, field) in fields.enumerated() {
+                let length = strlen(field.cName)
+                while byLength.count <= length { byLength.append([]) }
+                byLength[length].append(index)
+                if field.isRequired && index < 64 { required |= 1 << UInt64(index) }
+            }
+            self.byLength = byLength
+            requiredMask = required
+            usable = fields.count <= 64
+        }
+
+        static let integration = FieldIndex(.integration)
+        static let connection = FieldIndex(.connection)
+        static let errorData = FieldIndex(.errorData)
+        static let clientAction = FieldIndex(.clientAction)
+        static let optionsConfigEntry = FieldIndex(.optionsConfigEntry)
+        static let integrationPage = FieldIndex(.integrationPage)
+
+        static func of(_ schema: Schema) -> FieldIndex {
+            switch schema {
+            case .integration: integration
+            case .connection: connection
+            case .errorData: errorData
+            case .clientAction: clientAction
+            case .optionsConfigEntry: optionsConfigEntry
+            case .integrationPage: integrationPage
+            }
+        }
+    }
+
+    /// Whether `object` matches `schema`, by one walk over its members (no
+    /// lookups by name); the same rules and depths as `validateObject`.
+    private static func conforms(_ object: UnsafeMutablePointer<json_t>, to schema: Schema, depth: Int) -> Bool {
+        guard depth < maximumDepth else { return false }
+        let index = FieldIndex.of(schema)
+        guard index.usable else { return false }
+        var seen: UInt64 = 0
+        var iterator = json_object_iter(object)
+        while let current = iterator {
+            let length = json_object_iter_key_len(current)
+            if length < index.byLength.count, let key = json_object_iter_key(current) {
+                for fieldIndex in index.byLength[length] where memcmp(index.fields[fieldIndex].cName, key, length) == 0 {
+                    if let value = json_object_iter_value(current), value.pointee.type != JSON_NULL {
+                        seen |= 1 << UInt64(fieldIndex)
+                        guard conforms(value, to: index.fields[fieldIndex].type, depth: depth + 1) else { return false }
+                    }
+                    break
+                }
+            }
+            iterator = json_object_iter_next(object, current)
+        }
+        return seen & index.requiredMask == index.requiredMask
+    }
+
+    private static func conforms(_ value: UnsafeMutablePointer<json_t>, to type: Schema.FieldType, depth: Int) -> Bool {
+        let kind = JSONKind(of: value)
+        switch type {
+        case .string: return kind == .string
+        case .number: return kind == .number
+        case .boolean: return kind == .boolean
+        case .object: return kind == .object
+        case .model(let schema):
+            return kind == .object && conforms(value, to: schema, depth: depth)
+        case .arrayOfObjects:
+            guard kind == .array else { return false }
+            for position in 0..<json_array_size(value) {
+                guard let element = json_array_get(value, position), JSONKind(of: element) == .object else { return false }
+            }
+            return true
+        case .arrayOf(let schema):
+            guard kind == .array else { return false }
+            for position in 0..<json_array_size(value) {
+                guard let element = json_array_get(value, position), JSONKind(of: element) == .object,
+                      conforms(element, to: schema, depth: depth + 1) else { return false }
+            }
+            return true
+        case .mapOf(let schema):
+            guard kind == .object else { return false }
+            var iterator = json_object_iter(value)
+            while let current = iterator {
+                if let element = json_object_iter_value(current) {
+                    guard JSONKind(of: element) == .object, conforms(element, to: schema, depth: depth + 1) else { return false }
+                }
+                iterator = json_object_iter_next(value, current)
+            }
+            return true
+        }
     }
 }

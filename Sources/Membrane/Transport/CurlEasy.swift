@@ -10,6 +10,10 @@ final class CurlEasy {
     /// differs per request is set again (lookups are hot).
     private var sharedOptionsSet = false
     private var caFile: String?
+    /// What the previous transfer set, so a repeated lookup (the hot path)
+    /// does not make libcurl copy the same strings again.
+    private var lastURL: String?
+    private var lastUserAgent: String?
 
     init() throws(MembraneError) {
         guard let handle = CurlGlobal.creatingHandle(curl_easy_init) else {
@@ -31,9 +35,16 @@ final class CurlEasy {
         if !sharedOptionsSet || caFile != request.caFile {
             setSharedOptions(caFile: request.caFile)
         }
-        _ = mbcurl_setopt_string(handle, CURLOPT_URL, request.url)
+        if lastURL != request.url {
+            _ = mbcurl_setopt_string(handle, CURLOPT_URL, request.url)
+            lastURL = request.url
+        }
+        // Setting the header list only stores a pointer: cheap, and always done.
         _ = mbcurl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(request.headers.list))
-        _ = mbcurl_setopt_string(handle, CURLOPT_USERAGENT, request.userAgent)
+        if lastUserAgent != request.userAgent {
+            _ = mbcurl_setopt_string(handle, CURLOPT_USERAGENT, request.userAgent)
+            lastUserAgent = request.userAgent
+        }
         // This attempt may use what is left of the whole call's time, no more.
         let remaining = max(1, deadline.remaining)
         _ = mbcurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, remaining)
@@ -48,6 +59,8 @@ final class CurlEasy {
     /// options every request shares.
     private func setSharedOptions(caFile: String?) {
         curl_easy_reset(handle)
+        lastURL = nil
+        lastUserAgent = nil
         _ = mbcurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
         _ = mbcurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = mbcurl_setopt_long(handle, CURLOPT_HTTPGET, 1)

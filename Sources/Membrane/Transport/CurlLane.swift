@@ -11,6 +11,8 @@ import CCurl
 final class CurlLane: @unchecked Sendable {
     let multi: UnsafeMutableRawPointer
     private var easies: [CurlEasy] = []
+    /// The run blocking calls in this lane reuse (its buffers stay warm).
+    private var reusableRun: TransferRun?
 
     init() throws(MembraneError) {
         guard let multi = CurlGlobal.creatingHandle(curl_multi_init) else {
@@ -31,6 +33,17 @@ final class CurlLane: @unchecked Sendable {
             easies.append(try CurlEasy())
         }
         return easies[index]
+    }
+
+    /// This lane's run for a blocking call of at most `parallel` at once.
+    func run(parallel: Int) -> TransferRun {
+        if let run = reusableRun {
+            run.setParallel(parallel)
+            return run
+        }
+        let run = TransferRun(lane: self, parallel: parallel)
+        reusableRun = run
+        return run
     }
 
     /// At most `connections` connections at once, to all hosts together.

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Where libcurl writes one response: the body, capped at a size limit, and
 /// the headers the client acts on.
 ///
@@ -6,11 +12,14 @@
 final class ResponseSink {
     let limit: Int
     var body: [UInt8] = []
+    /// Kept for answers other than 2xx only (error messages quote it).
     var contentType: String?
     var location: String?
     var retryAfter: String?
     /// Set when the body was refused for its size; the transfer was aborted.
     private(set) var exceededLimit = false
+    /// Whether the status line says 2xx.
+    private var isSuccess = false
     /// Whether any byte of a response (a status line, a header) arrived.
     private(set) var receivedAnything = false
 
@@ -33,49 +42,68 @@ final class ResponseSink {
     /// compares bytes and makes strings only for the headers it keeps.
     func header(_ line: UnsafeRawBufferPointer) -> Bool {
         receivedAnything = true
-        if line.starts(with: "HTTP/".utf8) {
+        guard let base = line.baseAddress, line.count > 0 else { return true }
+        if line.count >= 5 && memcmp(base, "HTTP/", 5) == 0 {
             // A new response (after 1xx, or a proxy's CONNECT answer) starts afresh.
             contentType = nil
             location = nil
             retryAfter = nil
+            isSuccess = Self.isSuccessStatusLine(line)
             return true
         }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
-        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
-        let value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
-        if Self.name(name, is: "content-length") {
-            guard let announced = Self.decimal(value) else { return true }
+        guard let colonPointer = memchr(base, Int32(UInt8(ascii: ":")), line.count) else { return true }
+        let colon = base.distance(to: UnsafeRawPointer(colonPointer))
+        let name = UnsafeRawBufferPointer(start: base, count: colon)
+        // Only four names matter; their lengths tell them apart before any
+        // byte is compared (most headers are none of them).
+        switch colon {
+        case 14 where Self.name(name, is: "content-length"):
+            guard let announced = Self.decimal(Self.value(line, after: colon)) else { return true }
             guard announced <= limit else {
                 exceededLimit = true
                 return false
             }
             body.reserveCapacity(announced)
-        } else if Self.name(name, is: "content-type") {
-            contentType = String(decoding: value, as: UTF8.self)
-        } else if Self.name(name, is: "location") {
-            location = String(decoding: value, as: UTF8.self)
-        } else if Self.name(name, is: "retry-after") {
-            retryAfter = String(decoding: value, as: UTF8.self)
+        case 12 where !isSuccess && Self.name(name, is: "content-type"):
+            // Only error messages quote it: a successful answer keeps no copy.
+            contentType = String(decoding: Self.value(line, after: colon), as: UTF8.self)
+        case 8 where Self.name(name, is: "location"):
+            location = String(decoding: Self.value(line, after: colon), as: UTF8.self)
+        case 11 where Self.name(name, is: "retry-after"):
+            retryAfter = String(decoding: Self.value(line, after: colon), as: UTF8.self)
+        default:
+            break
         }
         return true
+    }
+
+    /// "HTTP/1.1 2xx ..." or "HTTP/2 2xx".
+    private static func isSuccessStatusLine(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard let space = line.firstIndex(of: UInt8(ascii: " ")), space + 1 < line.count else { return false }
+        return line[space + 1] == UInt8(ascii: "2")
     }
 
     /// Header names compare without regard to ASCII case.
     private static func name(_ bytes: UnsafeRawBufferPointer, is lowercased: StaticString) -> Bool {
         guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
-        let expected = UnsafeRawBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)
-        for (byte, want) in zip(bytes, expected) {
-            let folded = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-            if folded != want { return false }
+        let expected = lowercased.utf8Start
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            if folded != expected[index] { return false }
         }
         return true
     }
 
-    private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }),
-              let last = bytes.lastIndex(where: { !isSpace($0) }) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(rebasing: bytes[first...last])
+    /// The value after the colon at `colon`, without surrounding blanks and
+    /// the line's CR LF.
+    private static func value(_ line: UnsafeRawBufferPointer, after colon: Int) -> UnsafeRawBufferPointer {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var first = colon + 1
+        var end = line.count
+        while first < end && isSpace(line[first]) { first += 1 }
+        while end > first && isSpace(line[end - 1]) { end -= 1 }
+        return UnsafeRawBufferPointer(rebasing: line[first..<end])
     }
 
     /// A non-negative decimal that fits in an Int, or nil.

@@ -23,11 +23,18 @@ final class TransferRun {
         fileprivate let serial: UInt64
     }
 
+    /// Where a job's exchange goes: a completion, or a place in
+    /// `collected` (a blocking call's results, no closure to allocate).
+    private enum Delivery {
+        case call(Completion)
+        case store(Int)
+    }
+
     private struct Job {
         let serial: UInt64
         let request: TransportRequest
         let policy: RetryPolicy
-        let completion: Completion
+        let delivery: Delivery
         var attempts = 0
         var deadline: Deadline?
         /// Monotonic milliseconds before which the next attempt must not start.
@@ -45,8 +52,11 @@ final class TransferRun {
         var sink: ResponseSink?
     }
 
-    private let lane: CurlLane
+    /// Unowned: a lane keeps its run for reuse, and the run never outlives it.
+    private unowned let lane: CurlLane
     private var jobs: [Job?] = []
+    /// Results of jobs added with `add(_:policy:storingAt:)`.
+    private var collected: [Exchange?] = []
     private var freeJobs: [Int] = []
     private var nextSerial: UInt64 = 1
     private var slots: [Slot] = []
@@ -95,7 +105,32 @@ final class TransferRun {
     /// included); otherwise its timeout counts from when it first starts.
     @discardableResult
     func add(_ request: TransportRequest, policy: RetryPolicy, completion: @escaping Completion) -> JobID {
-        let job = Job(serial: nextSerial, request: request, policy: policy, completion: completion,
+        add(request, policy: policy, delivery: .call(completion))
+    }
+
+    /// Adds a GET whose exchange `takeCollected()` hands back at `place`
+    /// (a blocking call's requests: no closure per request).
+    func add(_ request: TransportRequest, policy: RetryPolicy, storingAt place: Int) {
+        if collected.count <= place {
+            collected.append(contentsOf: repeatElement(nil, count: place + 1 - collected.count))
+        }
+        add(request, policy: policy, delivery: .store(place))
+    }
+
+    /// The stored exchanges, in place order; the run keeps its buffer.
+    func takeCollected(count: Int) -> [Exchange] {
+        defer {
+            for index in collected.indices { collected[index] = nil }
+        }
+        return (0..<count).map { place in
+            (place < collected.count ? collected[place] : nil)
+                ?? Exchange(outcome: .failure(MembraneError(code: .internal, message: "a request was lost")), attempts: 0)
+        }
+    }
+
+    @discardableResult
+    private func add(_ request: TransportRequest, policy: RetryPolicy, delivery: Delivery) -> JobID {
+        let job = Job(serial: nextSerial, request: request, policy: policy, delivery: delivery,
                       deadline: request.deadline)
         nextSerial += 1
         let index: Int
@@ -354,7 +389,10 @@ final class TransferRun {
         jobs[jobIndex] = nil
         freeJobs.append(jobIndex)
         unfinished -= 1
-        job.completion(result)
+        switch job.delivery {
+        case .call(let completion): completion(result)
+        case .store(let place): collected[place] = result
+        }
     }
 
     // MARK: Waiting

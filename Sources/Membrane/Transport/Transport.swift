@@ -44,10 +44,9 @@ final class Transport: Sendable {
             return requests.map { _ in Exchange(outcome: .failure(error), attempts: 0) }
         }
         defer { pool.release(lane) }
-        let run = TransferRun(lane: lane, parallel: min(parallel, requests.count))
-        var results = [Exchange?](repeating: nil, count: requests.count)
+        let run = lane.run(parallel: min(parallel, requests.count))
         for (place, request) in requests.enumerated() {
-            run.add(request, policy: policy) { results[place] = $0 }
+            run.add(request, policy: policy, storingAt: place)
         }
         cancellation.tracking(lane) {
             while run.unfinished > 0 {
@@ -58,8 +57,7 @@ final class Transport: Sendable {
                 run.step(maximumWait: .max)
             }
         }
-        return results.map { $0 ?? Exchange(outcome: .failure(MembraneError(code: .internal, message: "a request was lost")),
-                                            attempts: 0) }
+        return run.takeCollected(count: requests.count)
     }
 
     // MARK: Without blocking
