@@ -27,7 +27,7 @@ USE_VALGRIND=${MEMBRANE_VALGRIND:-1}
 CC=${CC:-cc}
 OUT=${MEMBRANE_CTEST_DIR:-.build-ctest}
 TOKEN=mock-token
-PROGRAMS="test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_batch test_listing test_logging test_tokens"
+PROGRAMS="test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_sharing test_batch test_listing test_logging test_tokens"
 # test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).
 LOG_DIR=.build/test-logs
 
