@@ -9,6 +9,7 @@
 #   MEMBRANE_MOCK     the stand-in server's binary     (default .build/mock/debug/membrane-mock)
 #   MEMBRANE_VALGRIND 0 skips the valgrind runs        (default 1)
 #   CC                the C compiler                   (default cc)
+#   MEMBRANE_C_PROGRAMS  which test programs to run   (default: all of them)
 #   MEMBRANE_TIME_SCALE  multiplies the timing tests' upper bounds in the
 #                     plain runs (default 1); the valgrind runs use 4 times it
 #   MEMBRANE_THREAD_LOOKUPS  lookups per thread in test_threads' plain run
@@ -27,7 +28,7 @@ USE_VALGRIND=${MEMBRANE_VALGRIND:-1}
 CC=${CC:-cc}
 OUT=${MEMBRANE_CTEST_DIR:-.build-ctest}
 TOKEN=mock-token
-PROGRAMS="test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_sharing test_batch test_listing test_logging test_tokens"
+PROGRAMS=${MEMBRANE_C_PROGRAMS:-"test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_sharing test_batch test_listing test_logging test_tokens"}
 # test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).
 LOG_DIR=.build/test-logs
 

@@ -37,10 +37,13 @@ extension MembraneClient {
             return id
         }
         let cache = cache
-        return try start(integrationPath(selector, includeSecrets), shared: true) { exchange, call in
+        let generation = cache.generation
+        return try start(integrationPath(selector, includeSecrets), sharedIn: generation) { exchange, call in
             completion(Result { () throws(MembraneError) -> (integration: Integration, body: [UInt8]) in
                 let (integration, response) = try call.finish(exchange, as: Integration.init(json:))
-                if !includeSecrets { cache.store(selector, json: integration.json, body: response.body) }
+                if !includeSecrets {
+                    cache.store(selector, json: integration.json, body: response.body, generation: generation)
+                }
                 return (integration, response.body)
             })
         }
@@ -51,7 +54,7 @@ extension MembraneClient {
     public func startIntegrationsPage(query: [(name: String, value: String)] = [],
                                       completion: @escaping @Sendable (Result<IntegrationPage, MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
-        try start(pagePath(query), shared: false) { exchange, call in
+        try start(pagePath(query), sharedIn: nil) { exchange, call in
             completion(Result { () throws(MembraneError) -> IntegrationPage in
                 try call.finish(exchange, as: IntegrationPage.init(json:)).0
             })
@@ -102,13 +105,17 @@ extension MembraneClient {
         transport.stopLoop()
     }
 
-    /// Starts a GET of `path`, registered under a new id; `shared`: with the
-    /// same lookup in flight, when the client shares requests.
-    private func start(_ path: String, shared: Bool, finish: @escaping PendingRequest.Finish) throws(MembraneError) -> UInt64 {
+    /// Starts a GET of `path`, registered under a new id. With a cache
+    /// `generation` (single lookups), it shares the same lookup in flight
+    /// from that generation, when the client shares requests.
+    private func start(_ path: String, sharedIn generation: UInt64?, finish: @escaping PendingRequest.Finish) throws(MembraneError) -> UInt64 {
         let call = Call(settings: settings.withLock { $0 })
-        let flights = shared && call.settings.sharesRequests ? flights : nil
+        var sharing: PendingRequest.Sharing?
+        if let generation, call.settings.sharesRequests {
+            sharing = (flights, SharedFlights.key(path, generation: generation))
+        }
         let (id, request) = try pending.register { id in
-            PendingRequest(path: path, call: call, transport: transport, credentials: credentials, flights: flights,
+            PendingRequest(path: path, call: call, transport: transport, credentials: credentials, sharing: sharing,
                            ended: { [pending] in pending.forget(id) }, finish: finish)
         }
         request.begin()

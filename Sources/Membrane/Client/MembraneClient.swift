@@ -143,13 +143,14 @@ public final class MembraneClient: Sendable {
         if !includeSecrets, let hit = cache.answer(for: selector) {
             return (Integration(validated: JSONObjectView(owner: hit.json, pointer: hit.json.pointer)), hit.body)
         }
+        let generation = cache.generation
         let path = integrationPath(selector, includeSecrets)
         var call = Call(settings: settings.withLock { $0 })
         let exchange: Exchange
         if call.settings.sharesRequests {
             let ticket = transport.cancellation.ticket()
             let leaderCall = call
-            let landing = flights.share(path, deadline: call.deadline,
+            let landing = flights.share(SharedFlights.key(path, generation: generation), deadline: call.deadline,
                                         cancelled: { transport.cancellation.isCancelled(ticket) }) {
                 var own = leaderCall
                 let exchange = perform([path], in: &own)[0]
@@ -162,7 +163,7 @@ public final class MembraneClient: Sendable {
             exchange = perform([path], in: &call)[0]
         }
         let (integration, response) = try call.finish(exchange, as: Integration.init(json:))
-        if !includeSecrets { cache.store(selector, json: integration.json, body: response.body) }
+        if !includeSecrets { cache.store(selector, json: integration.json, body: response.body, generation: generation) }
         return (integration, response.body)
     }
 

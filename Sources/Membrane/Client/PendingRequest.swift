@@ -31,13 +31,16 @@ final class PendingRequest: @unchecked Sendable {
     private let finish: Finish
     /// Called once the request has ended (the registry forgets it then).
     private let ended: @Sendable () -> Void
+    /// Where lookups of the same path at the same moment share a request,
+    /// and this one's key there.
+    typealias Sharing = (flights: SharedFlights, key: String)
     /// Set when lookups of the same path at the same moment share a request.
-    private let flights: SharedFlights?
+    private let sharing: Sharing?
 
-    init(path: String, call: Call, transport: Transport, credentials: Credentials, flights: SharedFlights? = nil,
+    init(path: String, call: Call, transport: Transport, credentials: Credentials, sharing: Sharing? = nil,
          ended: @escaping @Sendable () -> Void, finish: @escaping Finish) {
         self.path = path
-        self.flights = flights
+        self.sharing = sharing
         self.transport = transport
         self.credentials = credentials
         self.ended = ended
@@ -48,8 +51,8 @@ final class PendingRequest: @unchecked Sendable {
     /// Follows the request in flight for the same path, if there is one;
     /// otherwise asks for the token, and the rest follows from the callbacks.
     func begin() {
-        if let flights {
-            if flights.joinOrLead(path, waiter: { [self] in landed($0) }) {
+        if let (flights, key) = sharing {
+            if flights.joinOrLead(key, waiter: { [self] in landed($0) }) {
                 state.withLock { $0.following = true }
                 boundWait()
                 return
@@ -208,7 +211,7 @@ final class PendingRequest: @unchecked Sendable {
         if let transfer { transport.cancel(transfer) }
         if let timer { transport.cancel(timer) }
         // Followers get the answer (or, for a cancel, go on by themselves).
-        if leading { flights?.land(path, SharedFlights.Landing(exchange: exchange, tokens: call.tokens, expiredAt: call.expiredAt)) }
+        if leading, let (flights, key) = sharing { flights.land(key, SharedFlights.Landing(exchange: exchange, tokens: call.tokens, expiredAt: call.expiredAt)) }
         ended()
         finish(exchange, call)
         return true

@@ -8,6 +8,11 @@ import CJansson
 /// sent) and every hit hands out a new copy, so no caller's edits reach the
 /// cache or another caller. Answers fetched with secrets, and errors, are
 /// never stored.
+///
+/// Every invalidation starts a new generation. A lookup reads the generation
+/// before it asks for a token and stores its answer only if it is still the
+/// same: an answer fetched with a token since replaced, or for a selector
+/// invalidated meanwhile, never lands in the emptied cache.
 final class ResponseCache: Sendable {
     static let defaultMaximumEntries = 1024
     static let maximumEntriesRange: ClosedRange<Int> = 1...1_000_000
@@ -33,6 +38,7 @@ final class ResponseCache: Sendable {
         var freePlaces: [Int] = []
         var newest = -1
         var oldest = -1
+        var generation: UInt64 = 0
 
         mutating func unlink(_ place: Int) {
             let (newer, older) = (entries[place]!.newer, entries[place]!.older)
@@ -56,6 +62,7 @@ final class ResponseCache: Sendable {
         }
 
         mutating func removeAll() {
+            generation &+= 1
             entries.removeAll()
             places.removeAll()
             freePlaces.removeAll()
@@ -107,9 +114,14 @@ final class ResponseCache: Sendable {
     func invalidate(_ selector: String?) {
         state.withLock { state in
             guard let selector else { return state.removeAll() }
+            state.generation &+= 1
             if let place = state.places[selector] { state.remove(place) }
         }
     }
+
+    /// The current generation: read when a lookup starts, handed back to
+    /// ``store(_:json:body:generation:)``.
+    var generation: UInt64 { state.withLock { $0.generation } }
 
     /// How many answers are kept (expired ones included until looked up).
     var count: Int { state.withLock { $0.places.count } }
@@ -132,12 +144,13 @@ final class ResponseCache: Sendable {
         return (JSONValue(owning: copy), body)
     }
 
-    /// Keeps a copy of a successful answer (lookups without secrets only).
-    func store(_ selector: String, json: JSONValue, body: [UInt8]) {
+    /// Keeps a copy of a successful answer (lookups without secrets only)
+    /// made by a lookup that started in `generation`.
+    func store(_ selector: String, json: JSONValue, body: [UInt8], generation: UInt64) {
         guard isEnabled, let copy = json_deep_copy(json.pointer) else { return }
         let kept = JSONValue(owning: copy)
         state.withLock { state in
-            guard state.ttlMilliseconds > 0 else { return }
+            guard state.ttlMilliseconds > 0, state.generation == generation else { return }
             if let place = state.places[selector] { state.remove(place) }
             if state.places.count >= state.maximumEntries { state.remove(state.oldest) }
             state.insert(Entry(selector: selector, json: kept, body: body,

@@ -28,6 +28,13 @@ final class SharedFlights: @unchecked Sendable {
 
     typealias Waiter = @Sendable (Landing) -> Void
 
+    /// The key lookups of `path` share under: the cache's generation too, so
+    /// a lookup started after the token changed never follows a request
+    /// sent with the old one.
+    static func key(_ path: String, generation: UInt64) -> String {
+        "\(generation) \(path)"
+    }
+
     private final class Flight {
         var landing: Landing?
         var waiters: [Waiter] = []
