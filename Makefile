@@ -206,6 +206,7 @@ wheel-tools:
 	  $(PYTHON) -c 'import setuptools, wheel' 2>/dev/null || $(PYTHON) -m pip install -q setuptools wheel
 
 bench: build
+	@$(PYTHON) -c 'import aiohttp, httpx' 2>/dev/null || $(PYTHON) -m pip install -q aiohttp httpx uvloop
 	bash bench/run.sh
 
 demo: build
