@@ -155,7 +155,7 @@ test-%: build
 # new inputs it finds go to $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/crash-*.
 fuzz: deps
 	@mkdir -p $(FUZZ_DIR)/corpus
-	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MembraneFuzz -g -use-ld=lld \
+	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MembraneFuzz -package-name membrane -g -use-ld=lld \
 	  -I Sources/CJansson -I Sources/CCurl -I Sources/CCrypto $$(find Sources/Membrane -name '*.swift' | sort) \
 	  Tests/fuzz/FuzzResponse.swift -ljansson -lcurl -lcrypto -o $(FUZZ_DIR)/fuzz-response
 	$(FUZZ_DIR)/fuzz-response -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
