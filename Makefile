@@ -155,7 +155,7 @@ test-%: build
 # new inputs it finds go to $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/crash-*.
 fuzz: deps
 	@mkdir -p $(FUZZ_DIR)/corpus
-	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MembraneFuzz -g -use-ld=lld \
+	swiftc -sanitize=fuzzer,address -parse-as-library -module-name MembraneFuzz -package-name membrane -g -use-ld=lld \
 	  -I Sources/CJansson -I Sources/CCurl -I Sources/CCrypto $$(find Sources/Membrane -name '*.swift' | sort) \
 	  Tests/fuzz/FuzzResponse.swift -ljansson -lcurl -lcrypto -o $(FUZZ_DIR)/fuzz-response
 	$(FUZZ_DIR)/fuzz-response -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
@@ -206,6 +206,7 @@ wheel-tools:
 	  $(PYTHON) -c 'import setuptools, wheel' 2>/dev/null || $(PYTHON) -m pip install -q setuptools wheel
 
 bench: build
+	@$(PYTHON) -c 'import aiohttp, httpx' 2>/dev/null || $(PYTHON) -m pip install -q aiohttp httpx uvloop
 	bash bench/run.sh
 
 demo: build

@@ -3,7 +3,8 @@
     python3 bench/report.py --raw DIR --out FILE --library PATH --library-version V
                             --body-bytes N [--nginx PATH] [--node PATH] [--cc PATH]
 
-Reads DIR/{nginx,mock}-{a..e}.json, batch.json, threads.json, memory.json;
+Reads DIR/{nginx,mock}-{a..e}.json, asyncio.json, batch.json, async.json,
+threads.json, memory.json;
 prints the markdown and writes it to FILE. Each target is checked and said
 to be met or not; nothing here fails the run (benchmarks are reports, not
 assertions).
@@ -121,6 +122,8 @@ def main() -> int:
 
     rows = {s: {k: load(raw, f"{s}-{k}") for k, _, _ in ROWS} for s, _ in SERVERS}
     batch = load(raw, "batch")
+    asyncio_rows = load(raw, "asyncio")
+    async_c = load(raw, "async")
     threads = load(raw, "threads")
     memory = load(raw, "memory")
     try:
@@ -217,6 +220,65 @@ def main() -> int:
           f"(a) libmembrane **{per_a:,.0f}**, (b) the floor **{per_b:,.0f}**: (a)/(b) = "
           f"**{per_a / per_b:.2f}**. The kernel's share (syscalls, loopback TCP) is not counted here.")
         w("")
+    # -- asyncio ---------------------------------------------------------------
+    w("## asyncio: 1,000 lookups, 100 in flight, from one thread (against nginx)")
+    w("")
+    if asyncio_rows and asyncio_rows.get("rows"):
+        a = asyncio_rows
+        arows = a["rows"]
+        versions = a.get("versions", {})
+        w(f"One Python process, one event loop thread: a batch of {a['lookups']:,} lookups with "
+          f"{a['concurrency']} in flight at once ({a['concurrency']} tasks taking the next selector from one "
+          f"shared iterator), the selectors cycling through the fixtures' {a['selectors']} ids, uuids and keys. "
+          "Each variant hands back the body as a dict: "
+          "**membrane**: `await membrane.AsyncClient(...).integration(selector)` (the library's "
+          "`membrane_integration_get_text_async`, its completion fd watched with `loop.add_reader`), "
+          f"`MEMBRANE_OPT_MAX_PARALLEL` = {a['max_parallel']}; "
+          f"**aiohttp** {versions.get('aiohttp', '?')}: one `ClientSession`, `TCPConnector(limit={a['concurrency']})`, "
+          "GET, `raise_for_status()`, `json.loads(await resp.text())`; "
+          f"**httpx** {versions.get('httpx', '?')}: one `AsyncClient`, `Limits(max_connections={a['concurrency']}, "
+          f"max_keepalive_connections={a['concurrency']})`, GET, `raise_for_status()`, `json.loads(resp.text)`. "
+          f"So each may use up to {a['concurrency']} connections. Each row has its own client, warmed up by one "
+          f"batch; then {a['rounds']} rounds, each running every row once in an order rotated from round to round. "
+          "**lookups/s**: median over the rounds (min–max). **CPU µs**: the process's CPU time per lookup "
+          "(all its threads: the library's I/O thread included), median.")
+        w("")
+        w("| loop | client | lookups/s | CPU µs per lookup |")
+        w("|---|---|---:|---:|")
+        loop_names = {"asyncio": "asyncio (default loop)",
+                      "uvloop": f"uvloop {versions.get('uvloop', '?')}"}
+        for name, r in arows.items():
+            loop, variant = name.split("-", 1)
+            reps_ = r["reps_per_s"]
+            w(f"| {loop_names.get(loop, loop)} | {variant} | {r['median_per_s']:,.0f} "
+              f"({min(reps_):,.0f}–{max(reps_):,.0f}) | {r['median_cpu_us']:.1f} |")
+        for name, why in a.get("skipped", {}).items():
+            w(f"| {name} | | skipped: {why} | |")
+        w("")
+        w("Ratios of lookups/s (above 1: the package is faster): of the medians, and paired (the median of the "
+          "ratios within each round, min–max).")
+        w("")
+        w("| loop | ratio | of the medians | paired | CPU per lookup, other / package |")
+        w("|---|---|---:|---:|---:|")
+        for loop in ("asyncio", "uvloop"):
+            mine = arows.get(f"{loop}-membrane")
+            for other in ("aiohttp", "httpx"):
+                theirs = arows.get(f"{loop}-{other}")
+                if not mine or not theirs:
+                    continue
+                w(f"| {loop} | package / {other} | {fmt_ratio(ratio(mine, theirs, 'median_per_s'))} | "
+                  f"{paired(mine, theirs, 'reps_per_s')} | {fmt_ratio(ratio(theirs, mine, 'median_cpu_us'))} |")
+        if "asyncio-httpx" in arows:
+            w("")
+            w("httpx's rate is set by its connection pool, not by the network: httpcore scans every pooled "
+              "connection for every queued request (`AsyncConnectionPool._assign_requests_to_connections`, "
+              "O(connections × requests); encode/httpcore PR #1035), so with 100 connections and 100 requests "
+              "in flight most of its CPU time goes there. It is what `httpx.AsyncClient` with these limits costs "
+              "as released; fewer connections make it faster.")
+    else:
+        w("(no result)")
+    w("")
+
     # -- batch ---------------------------------------------------------------
     w("## Batch: 100 distinct selectors, every request delayed 20 ms")
     w("")
@@ -251,6 +313,95 @@ def main() -> int:
     else:
         w("(no result)")
     w("")
+
+    # -- async from C -------------------------------------------------------------
+    w("## Async from C: every lookup in flight from one thread, every request delayed 20 ms")
+    w("")
+    if async_c and async_c.get("rows"):
+        c = async_c
+        d = c["delay_ms"]
+        has_server = "median_server_cpu_us" in c["rows"][0]
+        w(f"`bench_async.c`: {c['lookups']:,} `membrane_integration_get_async` calls made up front from one "
+          "thread (the selectors cycling through the fixtures' "
+          f"{c['selectors']} ids, uuids and keys, all found), then a `poll()` loop on "
+          "`membrane_client_completion_fd` calling `membrane_client_dispatch` until every callback has run. "
+          f"Against membrane-mock with the fault `{{\"delayMs\": {d}, \"times\": 0}}`: over HTTP/1.1 with "
+          f"`MEMBRANE_OPT_MAX_PARALLEL` = P, at most P requests are on the wire at once, each taking at least "
+          f"{d} ms, so the **bound** is P × 1000 / {d} lookups/s. Each client is warmed up first (its P "
+          f"connections open). {c['reps']} rounds; each runs, for every P, the delayed batch, then the same "
+          "batch with no fault at all (**no delay**: what the stand-in server and the client manage flat out). "
+          "**server saw** (`GET /_mock/stats` over the delayed batch): the most requests in flight at once, and "
+          "the connections opened during the batch (0: the client kept to its warm ones). "
+          + ("**server CPU**: the stand-in's own CPU time per lookup (from `/proc`), and how many cores it kept "
+             "busy (its CPU seconds per wall second). " if has_server else "")
+          + "Medians over the rounds (min–max).")
+        w("")
+        if has_server:
+            w("| P | bound lookups/s | lookups/s | achieved / bound | client CPU µs per lookup | "
+              "server saw: in flight, new connections | server CPU µs per lookup (cores busy) | "
+              "no delay: lookups/s | no delay: server cores busy |")
+            w("|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+        else:
+            w("| P | bound lookups/s | lookups/s | achieved / bound | client CPU µs per lookup | "
+              "server saw: in flight, new connections | no delay: lookups/s |")
+            w("|---:|---:|---:|---:|---:|---|---:|")
+        for r in c["rows"]:
+            bound = r["bound_per_s"]
+            reps_ = r["per_s"]
+            und = r["undelayed_per_s"]
+            saw = f"{max(r['max_in_flight']):.0f}, {max(r['connections_opened']):.0f}"
+            cells = [f"{r['parallel']}", f"{bound:,.0f}",
+                     f"{r['median_per_s']:,.0f} ({min(reps_):,.0f}–{max(reps_):,.0f})",
+                     f"**{r['median_per_s'] / bound:.2f}**", f"{r['median_cpu_us']:.1f}", saw]
+            if has_server:
+                cells.append(f"{r['median_server_cpu_us']:,.0f} ({r['median_server_cores']:.2f})")
+            cells.append(f"{r['median_undelayed_per_s']:,.0f} ({min(und):,.0f}–{max(und):,.0f})")
+            if has_server:
+                cells.append(f"{r['median_undelayed_server_cores']:.2f}")
+            w("| " + " | ".join(cells) + " |")
+        w("")
+        cores = c.get("cores") or run("nproc")
+        for r in c["rows"]:
+            bound = r["bound_per_s"]
+            flat = r["median_undelayed_per_s"]
+            got = r["median_per_s"]
+            per_request_ms = r["parallel"] / got * 1000
+            text = (f"**P={r['parallel']}**: {got:,.0f} lookups/s, {got / bound:.2f} of the bound "
+                    f"({bound:,.0f}/s: the batch takes at least {c['lookups'] / bound:.2f} s; it took "
+                    f"{c['lookups'] / got:.2f} s), so each connection carried one request every "
+                    f"{per_request_ms:.1f} ms: the {d} ms delay and {per_request_ms - d:.1f} ms of the server "
+                    f"answering, the loopback and the client. With no delay the same batch runs at {flat:,.0f}/s, "
+                    f"{flat / bound:.1f}× the bound")
+            if flat >= 2 * bound:
+                text += (", so the stand-in (a debug build) is not what limits the delayed batch: answering at "
+                         f"the bound takes at most {100 * bound / flat:.0f}% of what it and the client manage flat "
+                         "out; what is left is the connections.")
+            else:
+                text += (": **the stand-in server is the limit here, not the connections**. It is a debug build")
+                if has_server:
+                    need = bound * r["median_server_cpu_us"] / 1e6
+                    text += (f" that spends about {r['median_server_cpu_us']:,.0f} µs of CPU per request, so "
+                             f"answering {bound:,.0f} requests/s would take {need:.1f} cores of this machine's "
+                             f"{cores}, shared with the client; it kept {r['median_server_cores']:.2f} busy")
+                text += (". The ratio for this P measures the server; the smaller P, whose bound the server "
+                         "can meet, shows what the library does with its connections.")
+            w(text)
+            w("")
+            opened = max(r["connections_opened"])
+            if opened > 0:
+                w(f"P={r['parallel']}: the client opened up to {opened:.0f} new connections during a delayed batch "
+                  f"although its {r['parallel']} were open when the batch began: it closes some kept-alive "
+                  "connections each time its queue drains (libcurl's connection cache holds 4 connections per "
+                  "easy handle in the multi handle unless `CURLMOPT_MAXCONNECTS` is set, and shrinks as the "
+                  "transfers end), and opens them again on the next burst.")
+                w("")
+            if r.get("failed") or r.get("undelayed_failed"):
+                w(f"P={r['parallel']}: {r['failed']} delayed and {r['undelayed_failed']} undelayed lookups "
+                  "**failed** (see the run's stderr).")
+                w("")
+    else:
+        w("(no result)")
+        w("")
 
     # -- threads ---------------------------------------------------------------
     w("## Threads sharing one client (against nginx)")

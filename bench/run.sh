@@ -3,11 +3,13 @@
 # table on stdout and in .build/bench/results.md (see bench/README.md).
 #
 # Needs what `make build` makes (.build/release/libmembrane.so,
-# .build/mock/debug/membrane-mock), cc, nginx, python3 with requests, node >= 18.
+# .build/mock/debug/membrane-mock), cc, nginx, python3 with requests, aiohttp
+# and httpx (uvloop optional), node >= 18.
 # Only 127.0.0.1 is used. Knobs (environment): BENCH_REPS (15 interleaved
 # rounds), BENCH_REP_SECONDS (0.2), BENCH_WARMUP_SECONDS (0.3),
 # BENCH_THREAD_SECONDS (0.4), BENCH_THREAD_REPS (9), BENCH_CALLGRIND_LOOKUPS (300),
-# BENCH_MEMORY_LOOKUPS (100000).
+# BENCH_MEMORY_LOOKUPS (100000), BENCH_ASYNCIO_REPS (5), BENCH_ASYNC_REPS (3),
+# BENCH_ASYNC_LOOKUPS (10000), BENCH_ASYNC_PARALLEL ("16 64").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -28,6 +30,9 @@ export BENCH_REPS=${BENCH_REPS:-15} BENCH_REP_SECONDS=${BENCH_REP_SECONDS:-0.2}
 export BENCH_WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-0.3} BENCH_THREAD_SECONDS=${BENCH_THREAD_SECONDS:-0.4}
 BENCH_CALLGRIND_LOOKUPS=${BENCH_CALLGRIND_LOOKUPS:-300}
 export BENCH_THREAD_REPS=${BENCH_THREAD_REPS:-9}
+BENCH_ASYNCIO_REPS=${BENCH_ASYNCIO_REPS:-5}
+BENCH_ASYNC_REPS=${BENCH_ASYNC_REPS:-3} BENCH_ASYNC_LOOKUPS=${BENCH_ASYNC_LOOKUPS:-10000}
+BENCH_ASYNC_PARALLEL=${BENCH_ASYNC_PARALLEL:-16 64}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 for f in "$LIBRARY" "$LIB_DIR/libmembrane.so.0" "$MOCK"; do
@@ -35,6 +40,10 @@ for f in "$LIBRARY" "$LIB_DIR/libmembrane.so.0" "$MOCK"; do
 done
 [ -x "$NGINX" ] || { echo "bench: nginx not found (apt-get install nginx-light)" >&2; exit 1; }
 "$PYTHON" -c 'import requests' || { echo "bench: python3 needs requests" >&2; exit 1; }
+"$PYTHON" -c 'import aiohttp, httpx' 2>/dev/null ||
+  { echo "bench: python3 needs aiohttp and httpx for the asyncio rows: $PYTHON -m pip install aiohttp httpx uvloop" >&2; exit 1; }
+"$PYTHON" -c 'import uvloop' 2>/dev/null ||
+  echo "bench: uvloop is not installed: no uvloop rows ($PYTHON -m pip install uvloop)" >&2
 "$NODE" -e 'if (typeof fetch !== "function") process.exit(1)' ||
   { echo "bench: node with a built-in fetch (>= 18) is needed" >&2; exit 1; }
 
@@ -67,7 +76,7 @@ trap 'exit 130' INT TERM
 
 # --- build the C benchmarks -------------------------------------------------
 step "compiling bench/*.c into $OUT"
-for name in bench_membrane bench_curl bench_threads bench_memory bench_batch; do
+for name in bench_membrane bench_curl bench_threads bench_memory bench_batch bench_async; do
   "$CC" -O2 -std=gnu99 -Wall -Wextra -I Include "bench/$name.c" -o "$OUT/$name" -pthread \
     -L "$LIB_DIR" -lmembrane -ljansson -lcurl -Wl,-rpath,"$ROOT/$LIB_DIR"
 done
@@ -145,9 +154,20 @@ run "$PYTHON" bench/driver.py --raw "$RAW" --bin "$OUT" --token "$TOKEN" --user-
   --python "$PYTHON" --node "$NODE" --rounds "$BENCH_REPS" \
   --server "nginx=$NGINX_URL" --server "mock=$MOCK_URL"
 
+# --- asyncio: many lookups in flight from one thread (nginx) --------------------
+step "asyncio: 1,000 lookups, 100 in flight, one thread: AsyncClient, aiohttp, httpx (nginx), $BENCH_ASYNCIO_REPS rounds"
+run "$PYTHON" bench/bench_asyncio.py "$NGINX_URL" "$TOKEN" "$FIXTURES" --lookups 1000 --concurrency 100 \
+  --rounds "$BENCH_ASYNCIO_REPS" >"$RAW/asyncio.json"
+
 # --- batch against the stand-in server with a 20 ms delay ---------------------
 step "batch: 100 distinct selectors, 20 ms per request (membrane-mock)"
 run "$OUT/bench_batch" "$MOCK_URL" "$TOKEN" "$FIXTURES" 20 3 5 16 32 >"$RAW/batch.json"
+
+# --- async from C: all lookups in flight from one thread, 20 ms per request ----
+# The stand-in's pid: the benchmark reads its CPU time, to show whether it sets the pace.
+step "async: $BENCH_ASYNC_LOOKUPS lookups in flight from one thread, 20 ms per request, MAX_PARALLEL $BENCH_ASYNC_PARALLEL (membrane-mock)"
+BENCH_SERVER_PID=$MOCK_PID run "$OUT/bench_async" "$MOCK_URL" "$TOKEN" "$FIXTURES" 20 "$BENCH_ASYNC_LOOKUPS" "$BENCH_ASYNC_REPS" \
+  $BENCH_ASYNC_PARALLEL >"$RAW/async.json"
 
 # --- instructions per lookup, (a) and (b), under callgrind (nginx) ----------------
 # Deterministic where the clocks above are not: the same count on a busy machine.

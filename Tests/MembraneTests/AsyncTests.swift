@@ -161,7 +161,7 @@ struct AsyncTests {
     func stop() async throws {
         let client = try MockServer.client()
         try await MockServer.addFault(["match": "async-swift-stop", "delayMs": 5000])
-        let codes = Mutex<[MembraneError.Code?]>([])
+        let codes = Locked<[MembraneError.Code?]>([])
         for _ in 0..<5 {
             try client.startIntegration("async-swift-stop") { result in codes.withLock { $0.append(result.failureCode) } }
         }
@@ -178,7 +178,7 @@ struct AsyncTests {
 /// One started request as a test sees it: its id (set after the start
 /// returns) and every outcome its completion delivered.
 final class RequestRecord: @unchecked Sendable {
-    private let state = Mutex<(id: UInt64, outcomes: [MembraneError.Code?])>((0, []))
+    private let state = Locked<(id: UInt64, outcomes: [MembraneError.Code?])>((0, []))
     var id: UInt64 {
         get { state.withLock { $0.id } }
         set { state.withLock { $0.id = newValue } }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Membrane
 
@@ -12,9 +11,9 @@ struct AsyncThreadSharingTests {
     func startsAndCancels() throws {
         let client = try MockServer.client()
         let selectors = ["hubspot", "salesforce", "no-such-integration"]
-        let records = Mutex<[RequestRecord]>([])
-        let started = Mutex<[UInt64]>([])
-        let problems = Mutex<[String]>([])
+        let records = Locked<[RequestRecord]>([])
+        let started = Locked<[UInt64]>([])
+        let problems = Locked<[String]>([])
         let group = DispatchGroup()
         for thread in 0..<5 {
             group.enter()

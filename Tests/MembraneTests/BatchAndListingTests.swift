@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 @testable import Membrane
 
@@ -116,7 +115,7 @@ struct LogTests {
     @Test("one line per attempt and per retry, without the token")
     func lines() async throws {
         let token = MockServer.token
-        let lines = Mutex<[(LogLevel, String)]>([])
+        let lines = Locked<[(LogLevel, String)]>([])
         let client = try MockServer.client()
         try client.setRetryBase(milliseconds: 1)
         client.setLogHandler { level, line in lines.withLock { $0.append((level, line)) } }

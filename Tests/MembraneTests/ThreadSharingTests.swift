@@ -26,7 +26,7 @@ struct ThreadSharingTests {
     func eightThreads() throws {
         let client = try MockServer.client()
         let selectors = ["hubspot", "salesforce", "~search.membrane--getmembrane_com", "no-such-integration"]
-        let problems = Mutex<[String]>([])
+        let problems = Locked<[String]>([])
         let lookups = Atomic<Int>(0)
         onThreads(8) { thread in
             for index in 0..<250 {
@@ -76,7 +76,7 @@ struct ThreadSharingTests {
     func tokensChangingDuringLookups() throws {
         let client = try MockServer.client()
         let providerCalls = Atomic<Int>(0)
-        let unexpected = Mutex<[String]>([])
+        let unexpected = Locked<[String]>([])
         onThreads(6) { thread in
             for index in 0..<60 {
                 switch thread {

@@ -14,6 +14,8 @@
 #                     plain runs (default 1); the valgrind runs use 4 times it
 #   MEMBRANE_THREAD_LOOKUPS  lookups per thread in test_threads' plain run
 #                     (default 5000, 8 threads); the valgrind run uses 200
+#   MEMBRANE_ASYNC_COUNT  lookups in test_async's exactly-once part in the
+#                     plain run (default 10000); the valgrind run uses 300
 #
 # Counting: every CHECK of every test program's plain run; one check per
 # valgrind run (clean: exit 0, no errors, no definitely-lost bytes, and all of
@@ -28,7 +30,7 @@ USE_VALGRIND=${MEMBRANE_VALGRIND:-1}
 CC=${CC:-cc}
 OUT=${MEMBRANE_CTEST_DIR:-.build-ctest}
 TOKEN=mock-token
-PROGRAMS=${MEMBRANE_C_PROGRAMS:-"test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_sharing test_batch test_listing test_logging test_tokens"}
+PROGRAMS=${MEMBRANE_C_PROGRAMS:-"test_api test_lookup test_text test_errors test_threads test_faults test_cancel test_sharing test_batch test_listing test_logging test_tokens test_async"}
 # test_faults writes its table here (the valgrind run: fault-matrix-c.valgrind.txt).
 LOG_DIR=.build/test-logs
 
@@ -135,6 +137,7 @@ for p in $built; do
     run_program "$p" "$OUT/$p" timeout 600 \
         env MEMBRANE_TIME_SCALE="$TIME_SCALE" MEMBRANE_FAULT_MATRIX="$LOG_DIR/fault-matrix-c.txt" \
         MEMBRANE_THREAD_LOOKUPS="${MEMBRANE_THREAD_LOOKUPS:-5000}" \
+        MEMBRANE_ASYNC_COUNT="${MEMBRANE_ASYNC_COUNT:-10000}" \
         "$OUT/$p"
     if [ "$RUN_FAILED" -lt 0 ]; then
         fail "$p: no summary line (exit $RUN_STATUS)"
@@ -162,7 +165,7 @@ if [ "$USE_VALGRIND" != 0 ]; then
             run_program "$p (valgrind)" "$OUT/$p.valgrind" timeout 1800 \
                 env MEMBRANE_TIME_SCALE=$((TIME_SCALE * 4)) \
                 MEMBRANE_FAULT_MATRIX="$LOG_DIR/fault-matrix-c.valgrind.txt" \
-                MEMBRANE_THREAD_LOOKUPS=200 MEMBRANE_TOKEN_SOAK_MS=3000 \
+                MEMBRANE_THREAD_LOOKUPS=200 MEMBRANE_TOKEN_SOAK_MS=3000 MEMBRANE_ASYNC_COUNT=300 \
                 valgrind --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite --log-file="$OUT/$p.valgrind.log" \
                 "$OUT/$p"

@@ -56,6 +56,13 @@ connection that failed before any response byte (``max_retries``,
 whole call, waits included. The exception then describes the last attempt and
 its message ends with ``(after N attempts)``.
 
+asyncio: :class:`AsyncClient` (module :mod:`membrane.aio`) has the same
+constructor, options and lookups as coroutines (``await
+client.integration("hubspot")``, ``async for item in
+client.list_integrations()``), driven by the event loop through the library's
+completion fd: no thread per call. Cancelling the awaiting task cancels the
+request.
+
 Threads: one :class:`Client` may be shared by many threads; the GIL is
 released while the library works. Set options before sharing a client.
 :meth:`Client.close` waits for calls in flight to finish before freeing;
@@ -67,10 +74,12 @@ answers at INFO, failures, 5xx answers and retries at WARNING.
 
 The package's modules, by job: ``_native`` (finding and loading the library,
 the version gate, the C signatures, the header's constants), ``errors``,
-``_logging``, ``client``, ``views``; this one is the public front.
+``_logging``, ``client``, ``aio`` (asyncio), ``views``; this one is the public front.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from . import views
 from ._logging import logger
@@ -134,8 +143,22 @@ from .errors import (
     error_class,
 )
 
+if TYPE_CHECKING:
+    from .aio import AsyncClient
+
+
+def __getattr__(name: str) -> Any:
+    # AsyncClient is imported on first use: programs that never use it do not import asyncio.
+    if name == "AsyncClient":
+        from .aio import AsyncClient
+
+        return AsyncClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "Client",
+    "AsyncClient",
     "version",
     "version_num",
     "library_path",

@@ -3,7 +3,7 @@ lazy iterator over the pages, for :class:`Client`."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from ._marshal import QueryValue, _merge_query, _new_json, _query_json
 from ._native import EPROTOCOL, load_library as _load
@@ -49,9 +49,7 @@ class _ListingMethods:
         (after the items already read). Arguments are checked at once;
         request failures raise from ``next()``.
         """
-        merged = _merge_query(query, params)
-        _query_json(merged)  # check the arguments now, not at the first next()
-        cursor = merged.pop("cursor", None)
+        merged, cursor = _listing_arguments(query, params)
         return self._iterate(merged, cursor, self._max_pages)
 
     def list_all_integrations(self, query: Optional[Mapping[str, QueryValue]] = None, /,
@@ -68,10 +66,7 @@ class _ListingMethods:
         return result
 
     def _page(self, text: Optional[bytes]) -> Dict[str, Any]:
-        page = self._with_query(text, "membrane_integrations_list")
-        if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-            raise ProtocolError("the page is not an object with an array \"items\"", code=EPROTOCOL)
-        return page
+        return _checked_page(self._with_query(text, "membrane_integrations_list"))
 
     def _with_query(self, text: Optional[bytes], name: str) -> Any:
         lib = _load()
@@ -85,31 +80,75 @@ class _ListingMethods:
 
     def _iterate(self, base: Dict[str, QueryValue], cursor: QueryValue,
                  max_pages: int) -> Iterator[Dict[str, Any]]:
-        seen: Set[str] = set()
-        page_number = 0
+        pages = _Pages(base, cursor, max_pages)
         while True:
-            page_number += 1
-            query = dict(base)
-            if cursor is not None:
-                query["cursor"] = cursor  # last, as the library puts it
-            page = self._page(_query_json(query))
+            page = self._page(pages.next_query())
             yield from page["items"]
-            next_cursor = page.get("cursor")
-            if not isinstance(next_cursor, str) or not next_cursor:
-                return  # the last page: no cursor (or an empty one)
-            if next_cursor in seen:
-                # Unlike the library's message, not the cursor itself: this
-                # object does not know the token, so it could not hide it if
-                # a server echoed it there.
-                raise ProtocolError(
-                    f"the API returned a cursor a second time (on page {page_number}); "
-                    "stopping rather than looping",
-                    http_status=200,
-                )
-            seen.add(next_cursor)
-            if page_number >= max_pages:
-                raise ProtocolError(
-                    f"more than {max_pages} pages; stopping (raise the page cap to read further)",
-                    http_status=200,
-                )
-            cursor = next_cursor
+            if not pages.advance(page):
+                return
+
+
+def _checked_page(page: Any) -> Dict[str, Any]:
+    """A page as the listing hands it out: an object with an array ``items``."""
+    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+        raise ProtocolError("the page is not an object with an array \"items\"", code=EPROTOCOL)
+    return page
+
+
+def _listing_arguments(query: Optional[Mapping[str, QueryValue]],
+                       params: Mapping[str, QueryValue]) -> Tuple[Dict[str, QueryValue], QueryValue]:
+    """The query of a listing, checked at once, without its ``cursor``; and the cursor."""
+    merged = _merge_query(query, params)
+    _query_json(merged)  # check the arguments now, not at the first page
+    cursor = merged.pop("cursor", None)
+    return merged, cursor
+
+
+class _Pages:
+    """The cursor loop of a listing read page by page (the sync and the async
+    iterators share it): the query of each page, and the checks that stop a
+    server from keeping the reader going forever.
+
+    As the library's ``membrane_integrations_list_all`` does, a cursor handed
+    out a second time, or a page beyond `max_pages`, is a :class:`ProtocolError`.
+    """
+
+    __slots__ = ("base", "cursor", "max_pages", "seen", "page_number")
+
+    def __init__(self, base: Dict[str, QueryValue], cursor: QueryValue, max_pages: int) -> None:
+        self.base = base
+        self.cursor = cursor
+        self.max_pages = max_pages
+        self.seen: Set[str] = set()
+        self.page_number = 0
+
+    def next_query(self) -> Optional[bytes]:
+        """The query of the next page, as JSON text for json_loads (None: no parameter)."""
+        self.page_number += 1
+        query = dict(self.base)
+        if self.cursor is not None:
+            query["cursor"] = self.cursor  # last, as the library puts it
+        return _query_json(query)
+
+    def advance(self, page: Dict[str, Any]) -> bool:
+        """Whether another page follows `page` (then its cursor is the next query's)."""
+        next_cursor = page.get("cursor")
+        if not isinstance(next_cursor, str) or not next_cursor:
+            return False  # the last page: no cursor (or an empty one)
+        if next_cursor in self.seen:
+            # Unlike the library's message, not the cursor itself: this
+            # object does not know the token, so it could not hide it if
+            # a server echoed it there.
+            raise ProtocolError(
+                f"the API returned a cursor a second time (on page {self.page_number}); "
+                "stopping rather than looping",
+                http_status=200,
+            )
+        self.seen.add(next_cursor)
+        if self.page_number >= self.max_pages:
+            raise ProtocolError(
+                f"more than {self.max_pages} pages; stopping (raise the page cap to read further)",
+                http_status=200,
+            )
+        self.cursor = next_cursor
+        return True

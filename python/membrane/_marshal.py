@@ -7,7 +7,7 @@ import ctypes
 import json
 import math
 import os
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ._native import (
     JSON_INT_MAX as _JSON_INT_MAX,
@@ -49,6 +49,49 @@ def _batch_element(element: Any) -> BatchResult:
             return _error_from_entry(element["error"])
         return element
     return InternalError(f"a batch element is not a JSON object: {element!r:.200}")
+
+
+def _prepare_batch(selectors: Iterable[StrOrBytes], check_open: Callable[[], None],
+                   ) -> Tuple[List[Optional[BatchResult]], List[bytes], List[int]]:
+    """The checks and encoding of a batch's selectors, before any request.
+
+    Returns the results list (None where a lookup is to be made; the
+    :class:`InvalidArgument` for a selector C cannot be given), the selectors
+    to send as C strings, and the places of their results. Raises TypeError for
+    a lone str or bytes or an element of another type; `check_open()` runs once
+    the iterable has been read, before the elements are checked.
+    """
+    if isinstance(selectors, (str, bytes, bytearray)):
+        raise TypeError("selectors must be an iterable of selectors, not a single "
+                        + type(selectors).__name__)
+    items = list(selectors)
+    check_open()
+    results: List[Optional[BatchResult]] = [None] * len(items)
+    raws: List[bytes] = []
+    positions: List[int] = []
+    for index, selector in enumerate(items):
+        if not isinstance(selector, (str, bytes, bytearray)):
+            raise TypeError(f"selectors[{index}] must be str or bytes, not {type(selector).__name__}")
+        try:
+            raws.append(_c_string(selector, "the selector"))
+        except InvalidArgument as e:  # as the library does for a selector it cannot read
+            results[index] = e
+            continue
+        positions.append(index)
+    return results, raws, positions
+
+
+def _finish_batch(results: List[Optional[BatchResult]], positions: List[int], data: Any,
+                  name: str) -> List[BatchResult]:
+    """The batch's results: the library's array (`data`, parsed) put in the places of
+    the selectors it was given."""
+    count = len(positions)
+    if not isinstance(data, list) or len(data) != count:
+        raise InternalError(f"{name} returned {type(data).__name__} "
+                            f"of the wrong length for {count} selectors")
+    for index, element in zip(positions, data):
+        results[index] = _batch_element(element)
+    return [result if result is not None else InternalError("no result") for result in results]
 
 
 def _merge_query(query: Optional[Mapping[str, QueryValue]],

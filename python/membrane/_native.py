@@ -154,7 +154,15 @@ _TokenProvider = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p
 
 _c_int, _c_uint, _c_long, _c_size_t = ctypes.c_int, ctypes.c_uint, ctypes.c_long, ctypes.c_size_t
 _c_char_p, _c_void_p = ctypes.c_char_p, ctypes.c_void_p
+_c_ulonglong = ctypes.c_ulonglong
 _ErrorPtr = ctypes.POINTER(_CError)
+
+#: ``membrane_integration_callback``: ``void (*)(void *payload, int code, json_t *integration,
+#: const membrane_error *err)``; the callback owns `integration` (a new reference).
+_IntegrationCallback = ctypes.CFUNCTYPE(None, _c_void_p, _c_int, _JSONPtr, _ErrorPtr)
+#: ``membrane_text_callback``: ``void (*)(void *payload, int code, const char *text, size_t
+#: length, const membrane_error *err)``; text as a plain address (borrowed: decoded in place).
+_TextCallback = ctypes.CFUNCTYPE(None, _c_void_p, _c_int, _c_void_p, _c_size_t, _ErrorPtr)
 
 #: Every function this package binds: name -> (return type, argument types).
 #: Strings the caller must free come back as c_void_p (the pointer is needed to free them).
@@ -185,6 +193,18 @@ SIGNATURES: Dict[str, Tuple[Any, Sequence[Any]]] = {
                                             _ErrorPtr]),
     "membrane_integrations_list_all": (_c_int, [_ClientPtr, _JSONPtr, ctypes.POINTER(_JSONPtr),
                                                 _ErrorPtr]),
+    "membrane_integration_get_async": (_c_int, [_ClientPtr, _c_char_p, _c_uint, _IntegrationCallback,
+                                                _c_void_p, ctypes.POINTER(_c_ulonglong), _ErrorPtr]),
+    "membrane_integration_get_text_async": (_c_int, [_ClientPtr, _c_char_p, _c_uint, _TextCallback,
+                                                     _c_void_p, ctypes.POINTER(_c_ulonglong), _ErrorPtr]),
+    "membrane_integrations_get_many_async": (_c_int, [_ClientPtr, ctypes.POINTER(_c_char_p), _c_size_t,
+                                                      _c_uint, _IntegrationCallback, _c_void_p,
+                                                      ctypes.POINTER(_c_ulonglong), _ErrorPtr]),
+    "membrane_integrations_list_async": (_c_int, [_ClientPtr, _JSONPtr, _IntegrationCallback, _c_void_p,
+                                                  ctypes.POINTER(_c_ulonglong), _ErrorPtr]),
+    "membrane_request_cancel": (_c_int, [_ClientPtr, _c_ulonglong]),
+    "membrane_client_completion_fd": (_c_int, [_ClientPtr]),
+    "membrane_client_dispatch": (_c_int, [_ClientPtr, _c_int]),
     "membrane_json_release": (None, [_JSONPtr]),
     "membrane_json_dumps": (_c_void_p, [_JSONPtr, _c_size_t]),
     "membrane_free": (None, [_c_void_p]),

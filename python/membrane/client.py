@@ -42,8 +42,9 @@ from ._marshal import (
     BatchResult,
     PathArg,
     StrOrBytes,
-    _batch_element,
     _c_string,
+    _finish_batch,
+    _prepare_batch,
 )
 from ._listing import _ListingMethods
 from ._options import _OptionMethods
@@ -108,7 +109,154 @@ def _bind(lib: ctypes.CDLL) -> None:
         _free = lib.membrane_free
 
 
-class Client(_TokenMethods, _OptionMethods, _ListingMethods):
+class _ClientBase(_TokenMethods, _OptionMethods):
+    """What :class:`Client` and :class:`membrane.AsyncClient` share: the constructor
+    (a C client, its options and token source), :attr:`closed`, :meth:`cancel`
+    and the forwarding of log lines. Each adds its lookups and its close()."""
+
+    _handle: _Handle
+    _finalizer: Any
+
+    def __init__(
+        self,
+        api_url: Optional[StrOrBytes] = None,
+        token: Optional[StrOrBytes] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        connect_timeout_ms: Optional[int] = None,
+        user_agent: Optional[StrOrBytes] = None,
+        ca_file: Optional[PathArg] = None,
+        max_retries: Optional[int] = None,
+        retry_base_ms: Optional[int] = None,
+        max_response_bytes: Optional[int] = None,
+        max_parallel: Optional[int] = None,
+        max_pages: Optional[int] = None,
+        token_provider: Optional[Callable[[], StrOrBytes]] = None,
+        workspace_key: Optional[StrOrBytes] = None,
+        workspace_secret: Optional[StrOrBytes] = None,
+        tenant_key: Optional[StrOrBytes] = None,
+        token_lifetime_s: Optional[int] = None,
+    ) -> None:
+        lib = _load()
+        url_c = None if api_url is None else _c_string(api_url, "api_url")
+        token_c = None if token is None else _c_string(token, "token")
+        if token_c is None and (token_provider is not None or workspace_secret is not None):
+            # Replaced before any request: the provider or the signer below.
+            token_c = b"placeholder-never-sent"
+        self._token_error: Optional[BaseException] = None
+        self._provider_callback: Any = None
+        ptr = _ClientPtr()
+        err = _CError()
+        rc = lib.membrane_client_new(ctypes.byref(ptr), url_c, token_c, ctypes.byref(err))
+        del token_c
+        if rc != OK:
+            _raise_from(rc, err)
+        if not ptr:
+            raise InternalError("membrane_client_new succeeded without a client")
+        _bind(lib)
+        self._handle = _Handle(ptr)
+        self._finalizer = self._new_finalizer()
+        self._max_pages = DEFAULT_MAX_PAGES
+        try:
+            self._sync_log(lines_wanted())
+            if timeout_ms is not None:
+                self.set_timeout(timeout_ms)
+            if connect_timeout_ms is not None:
+                self.set_connect_timeout(connect_timeout_ms)
+            if user_agent is not None:
+                self.set_user_agent(user_agent)
+            if ca_file is not None:
+                self.set_ca_file(ca_file)
+            if max_retries is not None:
+                self.set_max_retries(max_retries)
+            if retry_base_ms is not None:
+                self.set_retry_base(retry_base_ms)
+            if max_response_bytes is not None:
+                self.set_max_response_bytes(max_response_bytes)
+            if max_parallel is not None:
+                self.set_max_parallel(max_parallel)
+            if max_pages is not None:
+                self.set_max_pages(max_pages)
+            if token_lifetime_s is not None:
+                self.set_token_lifetime(token_lifetime_s)
+            if token_provider is not None:
+                self.set_token_provider(token_provider)
+            elif workspace_secret is not None:
+                if workspace_key is None:
+                    raise InvalidArgument("workspace_secret needs workspace_key")
+                self.use_workspace_secret(workspace_key, workspace_secret, tenant_key)
+        except BaseException:
+            self.close()
+            raise
+
+    def _new_finalizer(self) -> Any:
+        """What frees the C client when this object is forgotten without close()."""
+        return weakref.finalize(self, self._handle.close, False)
+
+    def close(self) -> None:  # pragma: no cover - each subclass has its own
+        raise NotImplementedError
+
+    # -- lifetime -----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._handle.closed
+
+    def cancel(self) -> None:
+        """Make every lookup in flight on this client raise :class:`Canceled` promptly.
+
+        Meant to be called from another thread (a shutdown path, a UI's cancel
+        button); lookups waiting between retries are woken too. Lookups started
+        afterwards run normally. Never waits for lookups or for :meth:`close`:
+        while ``close()`` waits for lookups in flight, ``cancel()`` ends them.
+        After the client was freed it does nothing (no lookup can be running).
+        """
+        ptr = self._handle.enter_even_if_closing()
+        if ptr is None:
+            return
+        try:
+            rc = _load().membrane_client_cancel(ptr)
+        finally:
+            self._handle.leave()
+        if rc != OK:
+            err = _CError()
+            err.message = b"membrane_client_cancel failed"
+            _raise_from(rc, err)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<membrane.{type(self).__name__} {state} at {id(self):#x}>"
+
+    # -- logging ------------------------------------------------------------
+
+    def _sync_log(self, wanted: bool) -> None:
+        """Have the library send its lines to the ``membrane`` logger (through
+        :func:`_forward_log`) when `wanted` (see :func:`lines_wanted`), or not.
+
+        Each call checks, so that a change of the logging configuration takes
+        effect at the next call; a call in flight keeps what it started with.
+        """
+        handle = self._handle
+        with handle.log_lock:  # two threads switching at once end as the last one decided
+            if handle.log_on is wanted:
+                return
+            # The callback is module-wide and never freed, so it outlives the
+            # client; the handle holds it too, for whoever reads the code.
+            handle.log_callback = _LOG_CALLBACK
+            ptr = handle.enter()
+            try:
+                rc = _load().membrane_client_set_log(ptr, _LOG_CALLBACK if wanted else _NO_CALLBACK, None)
+            finally:
+                handle.leave()
+            if rc != OK:
+                err = _CError()
+                err.message = b"membrane_client_set_log failed"
+                _raise_from(rc, err)
+            handle.log_on = wanted
+
+
+class Client(_ClientBase, _ListingMethods):
     """A connection to the Membrane API: its address, a token, options and a pool.
 
     Args:
@@ -153,110 +301,12 @@ class Client(_TokenMethods, _OptionMethods, _ListingMethods):
         InvalidArgument: a malformed URL, a bad token or option value.
     """
 
-    def __init__(
-        self,
-        api_url: Optional[StrOrBytes] = None,
-        token: Optional[StrOrBytes] = None,
-        *,
-        timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        user_agent: Optional[StrOrBytes] = None,
-        ca_file: Optional[PathArg] = None,
-        max_retries: Optional[int] = None,
-        retry_base_ms: Optional[int] = None,
-        max_response_bytes: Optional[int] = None,
-        max_parallel: Optional[int] = None,
-        max_pages: Optional[int] = None,
-        token_provider: Optional[Callable[[], StrOrBytes]] = None,
-        workspace_key: Optional[StrOrBytes] = None,
-        workspace_secret: Optional[StrOrBytes] = None,
-        tenant_key: Optional[StrOrBytes] = None,
-        token_lifetime_s: Optional[int] = None,
-    ) -> None:
-        lib = _load()
-        url_c = None if api_url is None else _c_string(api_url, "api_url")
-        token_c = None if token is None else _c_string(token, "token")
-        if token_c is None and (token_provider is not None or workspace_secret is not None):
-            # Replaced before any request: the provider or the signer below.
-            token_c = b"placeholder-never-sent"
-        self._token_error: Optional[BaseException] = None
-        self._provider_callback: Any = None
-        ptr = _ClientPtr()
-        err = _CError()
-        rc = lib.membrane_client_new(ctypes.byref(ptr), url_c, token_c, ctypes.byref(err))
-        del token_c
-        if rc != OK:
-            _raise_from(rc, err)
-        if not ptr:
-            raise InternalError("membrane_client_new succeeded without a client")
-        _bind(lib)
-        self._handle = _Handle(ptr)
-        self._finalizer = weakref.finalize(self, self._handle.close, False)
-        self._max_pages = DEFAULT_MAX_PAGES
-        try:
-            self._sync_log(lines_wanted())
-            if timeout_ms is not None:
-                self.set_timeout(timeout_ms)
-            if connect_timeout_ms is not None:
-                self.set_connect_timeout(connect_timeout_ms)
-            if user_agent is not None:
-                self.set_user_agent(user_agent)
-            if ca_file is not None:
-                self.set_ca_file(ca_file)
-            if max_retries is not None:
-                self.set_max_retries(max_retries)
-            if retry_base_ms is not None:
-                self.set_retry_base(retry_base_ms)
-            if max_response_bytes is not None:
-                self.set_max_response_bytes(max_response_bytes)
-            if max_parallel is not None:
-                self.set_max_parallel(max_parallel)
-            if max_pages is not None:
-                self.set_max_pages(max_pages)
-            if token_lifetime_s is not None:
-                self.set_token_lifetime(token_lifetime_s)
-            if token_provider is not None:
-                self.set_token_provider(token_provider)
-            elif workspace_secret is not None:
-                if workspace_key is None:
-                    raise InvalidArgument("workspace_secret needs workspace_key")
-                self.use_workspace_secret(workspace_key, workspace_secret, tenant_key)
-        except BaseException:
-            self.close()
-            raise
-
     # -- lifetime -----------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` was called."""
-        return self._handle.closed
 
     def close(self) -> None:
         """Free the client and its connections. Waits for lookups in flight; idempotent."""
         self._handle.close(wait=True)
         self._finalizer.detach()
-
-    def cancel(self) -> None:
-        """Make every lookup in flight on this client raise :class:`Canceled` promptly.
-
-        Meant to be called from another thread (a shutdown path, a UI's cancel
-        button); lookups waiting between retries are woken too. Lookups started
-        afterwards run normally. Never waits for lookups or for :meth:`close`:
-        while ``close()`` waits for lookups in flight, ``cancel()`` ends them.
-        After the client was freed it does nothing (no lookup can be running).
-        """
-        ptr = self._handle.enter_even_if_closing()
-        if ptr is None:
-            return
-        try:
-            rc = _load().membrane_client_cancel(ptr)
-        finally:
-            self._handle.leave()
-        if rc != OK:
-            err = _CError()
-            err.message = b"membrane_client_cancel failed"
-            _raise_from(rc, err)
 
     def __enter__(self) -> "Client":
         if self.closed:
@@ -265,37 +315,6 @@ class Client(_TokenMethods, _OptionMethods, _ListingMethods):
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return f"<membrane.Client {state} at {id(self):#x}>"
-
-    # -- logging ------------------------------------------------------------
-
-    def _sync_log(self, wanted: bool) -> None:
-        """Have the library send its lines to the ``membrane`` logger (through
-        :func:`_forward_log`) when `wanted` (see :func:`lines_wanted`), or not.
-
-        Each call checks, so that a change of the logging configuration takes
-        effect at the next call; a call in flight keeps what it started with.
-        """
-        handle = self._handle
-        with handle.log_lock:  # two threads switching at once end as the last one decided
-            if handle.log_on is wanted:
-                return
-            # The callback is module-wide and never freed, so it outlives the
-            # client; the handle holds it too, for whoever reads the code.
-            handle.log_callback = _LOG_CALLBACK
-            ptr = handle.enter()
-            try:
-                rc = _load().membrane_client_set_log(ptr, _LOG_CALLBACK if wanted else _NO_CALLBACK, None)
-            finally:
-                handle.leave()
-            if rc != OK:
-                err = _CError()
-                err.message = b"membrane_client_set_log failed"
-                _raise_from(rc, err)
-            handle.log_on = wanted
 
     # -- calls --------------------------------------------------------------
 
@@ -427,36 +446,19 @@ class Client(_TokenMethods, _OptionMethods, _ListingMethods):
         :class:`Canceled` (:meth:`cancel`), :class:`ClientClosed`,
         :class:`InternalError`.
         """
-        if isinstance(selectors, (str, bytes, bytearray)):
-            raise TypeError("selectors must be an iterable of selectors, not a single "
-                            + type(selectors).__name__)
-        items = list(selectors)
+        results, raws, positions = _prepare_batch(selectors, self._check_open)
+        if not raws:
+            return _finish_batch(results, positions, [], "membrane_integrations_get_many")
+        lib = _load()
+        flags = INCLUDE_SECRETS if include_secrets else 0
+        array = (ctypes.c_char_p * len(raws))(*raws)
+        count = len(raws)
+        data = self._call(
+            "membrane_integrations_get_many",
+            lambda ptr, out, err: lib.membrane_integrations_get_many(ptr, array, count, flags, out, err),
+        )
+        return _finish_batch(results, positions, data, "membrane_integrations_get_many")
+
+    def _check_open(self) -> None:
         if self.closed:
             raise ClientClosed("the client is closed")
-        results: List[Optional[BatchResult]] = [None] * len(items)
-        raws: List[bytes] = []
-        positions: List[int] = []
-        for index, selector in enumerate(items):
-            if not isinstance(selector, (str, bytes, bytearray)):
-                raise TypeError(f"selectors[{index}] must be str or bytes, not {type(selector).__name__}")
-            try:
-                raws.append(_c_string(selector, "the selector"))
-            except InvalidArgument as e:  # as the library does for a selector it cannot read
-                results[index] = e
-                continue
-            positions.append(index)
-        if raws:
-            lib = _load()
-            flags = INCLUDE_SECRETS if include_secrets else 0
-            array = (ctypes.c_char_p * len(raws))(*raws)
-            count = len(raws)
-            data = self._call(
-                "membrane_integrations_get_many",
-                lambda ptr, out, err: lib.membrane_integrations_get_many(ptr, array, count, flags, out, err),
-            )
-            if not isinstance(data, list) or len(data) != count:
-                raise InternalError(f"membrane_integrations_get_many returned {type(data).__name__} "
-                                    f"of the wrong length for {count} selectors")
-            for index, element in zip(positions, data):
-                results[index] = _batch_element(element)
-        return [result if result is not None else InternalError("no result") for result in results]

@@ -1,0 +1,586 @@
+"""asyncio: :class:`AsyncClient`, the lookups of :class:`membrane.Client` as coroutines.
+
+The library runs the requests of a client on one I/O thread of its own and
+queues each finished one; its completion file descriptor is readable while the
+queue holds anything (``membrane_client_completion_fd``). The client watches
+that descriptor with ``loop.add_reader`` and, when it is readable, runs the
+finished requests' callbacks on the loop's thread
+(``membrane_client_dispatch``); each callback resolves the future its
+coroutine awaits. No thread per call, no executor: a thousand lookups in
+flight are a thousand futures and one reader.
+
+Usage::
+
+    import asyncio
+    import membrane
+
+    async def main() -> None:
+        async with membrane.AsyncClient(timeout_ms=5000) as client:
+            hubspot, salesforce = await asyncio.gather(
+                client.integration("hubspot"), client.integration("salesforce"))
+            for result in await client.integrations(["hubspot", "nope"]):
+                print(result if isinstance(result, membrane.MembraneError) else result["name"])
+            async for item in client.list_integrations(limit=100):   # page by page, lazily
+                print(item["key"])
+
+    asyncio.run(main())
+
+Results and exceptions are those of the blocking :class:`membrane.Client`:
+the same dicts, lists and :class:`MembraneError` subclasses, decoded the same
+way. Cancelling the task that awaits a lookup (``task.cancel()``,
+``asyncio.wait_for`` running out) cancels the request in the library
+(``membrane_request_cancel``): its transfer stops at once.
+
+A client is bound to the event loop it is first used on (the reader lives
+there); using it from another loop raises :class:`RuntimeError`. Make one
+client per loop. It works with any loop that implements ``add_reader``: the
+default loop on Linux, uvloop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import itertools
+import json
+import threading
+import weakref
+from typing import Any, AsyncIterator, Callable, Dict, Iterable, List, Mapping, Optional, Set
+
+from ._handle import _Handle
+from ._listing import _checked_page, _listing_arguments, _Pages
+from ._logging import _SigintDeferred, _take_pending_interrupt, lines_wanted
+from ._marshal import (
+    BatchResult,
+    QueryValue,
+    StrOrBytes,
+    _c_string,
+    _finish_batch,
+    _merge_query,
+    _new_json,
+    _prepare_batch,
+    _query_json,
+)
+from ._native import (
+    ECANCELED,
+    EPROTOCOL,
+    INCLUDE_SECRETS,
+    JSON_COMPACT as _JSON_COMPACT,
+    OK,
+    _CError,
+    _IntegrationCallback,
+    _TextCallback,
+    load_library as _load,
+)
+from .client import _SELECTORS, _SELECTORS_KEPT, _ClientBase, _decode_utf8, _parse
+from .errors import Canceled, ClientClosed, InternalError, ProtocolError, error_class
+
+__all__ = ["AsyncClient"]
+
+_GET_MANY = "membrane_integrations_get_many"
+
+
+class _Request:
+    """One request the library accepted and has not yet called back for.
+
+    Found by the integer key handed to the library as the callback's payload
+    (in :data:`_PENDING`); the callback takes it out and settles its future.
+    """
+
+    __slots__ = ("future", "reactor", "client", "convert", "request_id", "delivered")
+
+    def __init__(self, future: "asyncio.Future[Any]", reactor: "_Reactor", client: "AsyncClient",
+                 convert: Callable[[Any], Any]) -> None:
+        self.future = future
+        self.reactor = reactor
+        self.client = client
+        #: From the request's data (the body as text, or the parsed JSON) to its result.
+        self.convert = convert
+        self.request_id = 0
+        self.delivered = False
+
+    def error(self, code: int, err: Any) -> BaseException:
+        """The exception for a request that ended with `code`, as the blocking call raises it."""
+        if code == ECANCELED and self.reactor.freeing:
+            return ClientClosed("the client was closed while the request was in flight",
+                                code=ECANCELED)
+        if code == OK:
+            return InternalError("the request succeeded without a result")
+        try:
+            self.client._raise(code, err.contents if err else _CError())
+        except BaseException as e:  # noqa: BLE001 - the exception is the outcome
+            return e
+        return InternalError(f"no exception for code {code}")  # pragma: no cover
+
+    def settle(self, outcome: Any, failed: bool) -> None:
+        """Resolve the future, on its loop's thread (at once when this is it)."""
+        reactor = self.reactor
+        loop = reactor.loop
+        if loop is None or loop.is_closed():
+            return  # nothing can await it any more
+        if threading.get_ident() == reactor.thread:
+            _settle(self.future, outcome, failed)
+        else:  # membrane_client_free on another thread (a finalizer)
+            try:
+                loop.call_soon_threadsafe(_settle, self.future, outcome, failed)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+
+
+def _settle(future: "asyncio.Future[Any]", outcome: Any, failed: bool) -> None:
+    if future.done():
+        return  # cancelled by its awaiter
+    if failed:
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+#: The requests in flight in this process, by the key given to the library as payload.
+_PENDING: Dict[int, _Request] = {}
+_KEYS = itertools.count(1)
+
+
+def _take(payload: Optional[int]) -> Optional[_Request]:
+    request = _PENDING.pop(payload or 0, None)
+    if request is not None:
+        request.delivered = True
+        request.reactor.keys.discard(payload or 0)
+    return request
+
+
+class _Interrupted:
+    pending = False
+
+
+#: A KeyboardInterrupt (or SystemExit) caught in a callback, raised once dispatch returns.
+_interrupted = _Interrupted()
+
+
+def _failure(e: BaseException) -> BaseException:
+    """What a request's future gets when turning its data into a result raised `e`."""
+    if isinstance(e, (KeyboardInterrupt, SystemExit)):
+        _interrupted.pending = True
+        return Canceled("interrupted while the result was being delivered", code=ECANCELED)
+    return e
+
+
+def _on_text(payload: Optional[int], code: int, text: Optional[int], length: int, err: Any) -> None:
+    """The C callback of membrane_integration_get_text_async: never raises into C."""
+    try:
+        request = _take(payload)
+        if request is None:
+            return
+        try:
+            if code == OK and text:
+                # As Client.integration: decoded where the library left it, then parsed.
+                outcome, failed = request.convert(_decode_utf8(text, length, None)), False
+            else:
+                outcome, failed = request.error(code, err), True
+        except BaseException as e:  # noqa: BLE001 - becomes the request's outcome
+            outcome, failed = _failure(e), True
+        request.settle(outcome, failed)
+    except BaseException as e:  # noqa: BLE001 - nothing may propagate into C
+        _failure(e)
+
+
+def _on_json(payload: Optional[int], code: int, value: Any, err: Any) -> None:
+    """The C callback of the batch and page requests: never raises into C; always
+    releases the value it owns."""
+    try:
+        try:
+            request = _take(payload)
+            if request is None:
+                return
+            try:
+                if code == OK and value:
+                    outcome, failed = request.convert(_json_data(value)), False
+                else:
+                    outcome, failed = request.error(code, err), True
+            except BaseException as e:  # noqa: BLE001 - becomes the request's outcome
+                outcome, failed = _failure(e), True
+            request.settle(outcome, failed)
+        finally:
+            if value:
+                _load().membrane_json_release(value)
+    except BaseException as e:  # noqa: BLE001 - nothing may propagate into C
+        _failure(e)
+
+
+def _json_data(value: Any) -> Any:
+    """A json_t as Python data: serialised by the library, parsed by json, as Client does."""
+    lib = _load()
+    text = lib.membrane_json_dumps(value, _JSON_COMPACT)
+    if not text:
+        raise InternalError("membrane_json_dumps failed")
+    try:
+        data = ctypes.string_at(text)
+    finally:
+        lib.membrane_free(text)
+    return json.loads(data.decode("utf-8"))
+
+
+# One of each for the whole process, never freed: the library may deliver a
+# callback from membrane_client_free while the interpreter shuts down.
+_TEXT_CALLBACK = _TextCallback(_on_text)
+_JSON_CALLBACK = _IntegrationCallback(_on_json)
+ctypes.pythonapi.Py_IncRef(ctypes.py_object(_TEXT_CALLBACK))
+ctypes.pythonapi.Py_IncRef(ctypes.py_object(_JSON_CALLBACK))
+
+
+def _integration_result(text: str) -> Dict[str, Any]:
+    result = _parse(text)
+    if not isinstance(result, dict):
+        raise ProtocolError("the integration is not a JSON object", code=EPROTOCOL)
+    return result
+
+
+class _Reactor:
+    """A client's side of the event loop: the loop it is bound to, the reader on
+    the completion fd, the requests in flight, and the freeing of the C client.
+
+    Kept apart from :class:`AsyncClient` so that neither the loop's reader nor
+    the finalizer keeps the client alive.
+    """
+
+    __slots__ = ("handle", "loop", "thread", "fd", "keys", "closing", "freeing", "__weakref__")
+
+    def __init__(self, handle: _Handle) -> None:
+        self.handle = handle
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self.thread = 0  # the loop's thread (threading.get_ident())
+        self.fd = -1
+        self.keys: Set[int] = set()  # the keys of the requests in flight
+        self.closing = False
+        self.freeing = False  # membrane_client_free has begun: ECANCELED means closed
+
+    def bind(self) -> asyncio.AbstractEventLoop:
+        """The running loop, the one this client is bound to; the reader is added
+        on first use. RuntimeError outside a loop or in another one."""
+        loop = asyncio.get_running_loop()
+        if loop is self.loop:
+            return loop
+        if self.loop is not None:
+            raise RuntimeError(
+                "this membrane.AsyncClient is bound to the event loop it was first used on "
+                f"({'closed' if self.loop.is_closed() else 'still open'}); it cannot be used "
+                "from another one: make one client per event loop")
+        lib = _load()
+        ptr = self.handle.enter()
+        try:
+            fd = lib.membrane_client_completion_fd(ptr)
+        finally:
+            self.handle.leave()
+        if fd < 0:
+            raise error_class(fd)("cannot watch the client's completion fd "
+                                  f"(membrane_client_completion_fd returned {fd})", code=fd)
+        loop.add_reader(fd, self.readable)
+        self.loop, self.thread, self.fd = loop, threading.get_ident(), fd
+        return loop
+
+    def readable(self) -> None:
+        """The loop's reader: run the callbacks of the finished requests."""
+        handle = self.handle
+        try:
+            ptr = handle.enter()
+        except ClientClosed:
+            self.remove_reader()
+            return
+        with _SigintDeferred() as sigint:  # Python runs in the middle of the call: the callbacks
+            try:
+                _load().membrane_client_dispatch(ptr, 0)
+            finally:
+                handle.leave()
+        if sigint.hit or _take_pending_interrupt() or _interrupted.pending:
+            _interrupted.pending = False
+            raise KeyboardInterrupt  # pressed during dispatch: now that it is over
+
+    def cancel(self, request: _Request) -> None:
+        """Cancel a request in the library; its callback comes with ECANCELED."""
+        if request.delivered or not request.request_id:
+            return
+        ptr = self.handle.enter_even_if_closing()
+        if ptr is None:
+            return  # freed: every callback has run
+        try:
+            _load().membrane_request_cancel(ptr, request.request_id)  # ENOTFOUND: it just ended
+        finally:
+            self.handle.leave()
+
+    def remove_reader(self) -> None:
+        loop, fd = self.loop, self.fd
+        if loop is None or fd < 0:
+            return
+        self.fd = -1
+        if loop.is_closed():
+            return  # its selector is gone, and the reader with it
+        try:
+            loop.remove_reader(fd)
+        except Exception:  # noqa: BLE001 - a loop shutting down
+            pass
+
+    def close(self, wait: bool = True) -> None:
+        """Remove the reader (on the loop's thread), then free the C client, which
+        delivers every request still in flight (ECANCELED: :class:`ClientClosed`).
+
+        From another thread while the loop runs (a finalizer), the work is
+        handed to the loop's thread: the reader must be gone before the
+        library closes the descriptor it watches.
+        """
+        if self.handle.closed:
+            return
+        self.closing = True
+        loop = self.loop
+        if (loop is not None and threading.get_ident() != self.thread and loop.is_running()
+                and not loop.is_closed()):
+            try:
+                loop.call_soon_threadsafe(self._close_here, wait)
+                return
+            except RuntimeError:  # closed meanwhile: free here
+                pass
+        self._close_here(wait)
+
+    def _close_here(self, wait: bool) -> None:
+        self.remove_reader()
+        self.freeing = True
+        self.handle.close(wait)
+        if self.handle._ptr is None:  # freed: each callback has run
+            for key in list(self.keys):  # none, unless the library broke its promise
+                request = _take(key)
+                if request is not None:
+                    request.settle(ClientClosed("the client was closed while the request was in "
+                                                "flight, and the library never delivered it",
+                                                code=ECANCELED), True)
+
+
+class AsyncClient(_ClientBase):
+    """A connection to the Membrane API for asyncio: the lookups of
+    :class:`membrane.Client` as coroutines, driven by the event loop.
+
+    Same arguments as :class:`membrane.Client` (``api_url``, ``token``,
+    ``timeout_ms``, ``max_retries``, ``max_parallel``, ``max_pages``,
+    ``token_provider``, ``workspace_key`` and the rest), and the same
+    option and token methods (:meth:`set_timeout`, :meth:`set_token`, ...,
+    quick calls that do not wait for the network). ``max_parallel`` bounds
+    all of the client's requests together: at most that many connections,
+    requests beyond wait, in the order they were started. Each request has
+    the retry and deadline rules of its blocking twin; its ``timeout_ms``
+    starts when it is started.
+
+    The client is bound to the event loop it is first used on, where it adds
+    a reader for the library's completion fd; the reader goes with
+    :meth:`close` (or :meth:`aclose`, or the end of ``async with``). Using
+    it from another loop raises :class:`RuntimeError`.
+
+    Raises:
+        NotAuthenticated: no token given or configured.
+        InvalidArgument: a malformed URL, a bad token or option value.
+    """
+
+    _reactor: _Reactor
+
+    def _new_finalizer(self) -> Any:
+        self._reactor = _Reactor(self._handle)
+        return weakref.finalize(self, self._reactor.close, False)
+
+    # -- lifetime -----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._handle.closed or self._reactor.closing
+
+    def close(self) -> None:
+        """Remove the reader from the loop and free the client; idempotent.
+
+        Requests still in flight end at once: their awaiters get
+        :class:`ClientClosed` (``code`` ECANCELED). Call it from the loop's
+        thread (or once the loop is closed); from another thread while the loop
+        runs, the work is handed to the loop's thread and this returns at once.
+        """
+        self._reactor.close(True)
+        self._finalizer.detach()
+
+    async def aclose(self) -> None:
+        """:meth:`close`, for ``await`` and ``async with``."""
+        self.close()
+
+    async def __aenter__(self) -> "AsyncClient":
+        if self.closed:
+            raise ClientClosed("the client is closed")
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ClientClosed("the client is closed")
+
+    def _requests_in_flight(self) -> int:
+        """How many requests the library accepted whose callbacks have not run."""
+        return len(self._reactor.keys)
+
+    # -- requests -----------------------------------------------------------
+
+    def _start(self, convert: Callable[[Any], Any],
+               start: Callable[[Any, int, Any, Any], int]) -> _Request:
+        """Start one request: ``start(client, payload, request_id_out, err)`` makes the
+        C call. The request is in :data:`_PENDING` until its callback runs."""
+        self._check_open()
+        reactor = self._reactor
+        loop = reactor.bind()
+        handle = self._handle
+        logs = lines_wanted()
+        if logs is not handle.log_on:
+            self._sync_log(logs)
+        request = _Request(loop.create_future(), reactor, self, convert)
+        key = next(_KEYS)
+        request_id = ctypes.c_ulonglong()
+        err = _CError()
+        _PENDING[key] = request
+        reactor.keys.add(key)
+        rc = -1
+        try:
+            ptr = handle.enter()
+            try:
+                rc = start(ptr, key, ctypes.byref(request_id), ctypes.byref(err))
+            finally:
+                handle.leave()
+        finally:
+            if rc != OK:  # accepted nothing: no callback will come
+                _PENDING.pop(key, None)
+                reactor.keys.discard(key)
+        request.request_id = request_id.value
+        if rc != OK:
+            self._raise(rc, err)
+        return request
+
+    async def _wait(self, request: _Request) -> Any:
+        """The request's result; when the awaiter is cancelled (or goes away), the
+        request is cancelled in the library and its future with it."""
+        future = request.future
+        try:
+            return await future
+        finally:
+            if not request.delivered:
+                future.cancel()
+                self._reactor.cancel(request)
+
+    # -- lookups ------------------------------------------------------------
+
+    async def integration(self, selector: StrOrBytes, include_secrets: bool = False) -> Dict[str, Any]:
+        """Look up one integration by id, uuid or key (catalog keys start with ``~``).
+
+        As :meth:`membrane.Client.integration`, without blocking
+        (``membrane_integration_get_text_async``): returns the integration
+        object as the API sent it; raises the same :class:`MembraneError`
+        subclasses. Cancelling the awaiting task cancels the request.
+        """
+        raw = _SELECTORS.get(selector) if type(selector) is str else None
+        if raw is None:
+            raw = _c_string(selector, "selector")
+            if type(selector) is str and len(_SELECTORS) < _SELECTORS_KEPT:
+                _SELECTORS[selector] = raw
+        flags = INCLUDE_SECRETS if include_secrets else 0
+        function = _load().membrane_integration_get_text_async
+        request = self._start(
+            _integration_result,
+            lambda ptr, key, request_id, err: function(ptr, raw, flags, _TEXT_CALLBACK, key,
+                                                       request_id, err))
+        result: Dict[str, Any] = await self._wait(request)
+        return result
+
+    async def integrations(self, selectors: Iterable[StrOrBytes],
+                           include_secrets: bool = False) -> List[BatchResult]:
+        """Look up many integrations at once (``membrane_integrations_get_many_async``).
+
+        As :meth:`membrane.Client.integrations`: a list in the order of
+        `selectors`, each element the integration or the
+        :class:`MembraneError` of its lookup (returned, not raised); a
+        selector given twice is fetched once. Raises only when the whole call
+        fails (:class:`TypeError` for an element that is not str or bytes,
+        :class:`Canceled`, :class:`ClientClosed`, ...). Cancelling the
+        awaiting task cancels the whole batch.
+        """
+        results, raws, positions = _prepare_batch(selectors, self._check_open)
+        if not raws:
+            return _finish_batch(results, positions, [], _GET_MANY)
+        flags = INCLUDE_SECRETS if include_secrets else 0
+        array = (ctypes.c_char_p * len(raws))(*raws)
+        count = len(raws)
+        function = _load().membrane_integrations_get_many_async
+        request = self._start(
+            lambda data: _finish_batch(results, positions, data, _GET_MANY),
+            lambda ptr, key, request_id, err: function(ptr, array, count, flags, _JSON_CALLBACK, key,
+                                                       request_id, err))
+        batch: List[BatchResult] = await self._wait(request)
+        return batch
+
+    # -- listing ------------------------------------------------------------
+
+    async def list_page(self, query: Optional[Mapping[str, QueryValue]] = None, /,
+                        **params: QueryValue) -> Dict[str, Any]:
+        """Read one page of integrations: ``GET /integrations?{query}``
+        (``membrane_integrations_list_async``).
+
+        As :meth:`membrane.Client.list_page`: the query is `query` updated
+        with `params`; returns ``{"items": [...], "cursor": "..."}``,
+        ``cursor`` absent on the last page.
+        """
+        return await self._page(_query_json(_merge_query(query, params)))
+
+    def list_integrations(self, query: Optional[Mapping[str, QueryValue]] = None, /,
+                          **params: QueryValue) -> AsyncIterator[Dict[str, Any]]:
+        """Every integration matching the query, as an async iterator that reads pages
+        lazily (``async for item in client.list_integrations(limit=100)``).
+
+        As :meth:`membrane.Client.list_integrations`: each page is requested
+        when the previous one is used up; a cursor handed out a second time,
+        or a page beyond ``max_pages``, ends the iteration with
+        :class:`ProtocolError` after the items already read. Arguments are
+        checked at once; request failures raise from ``__anext__``.
+        """
+        merged, cursor = _listing_arguments(query, params)
+        return self._iterate(merged, cursor, self._max_pages)
+
+    async def list_all_integrations(self, query: Optional[Mapping[str, QueryValue]] = None, /,
+                                    **params: QueryValue) -> List[Dict[str, Any]]:
+        """Every integration matching the query, as one list (or an exception and nothing).
+
+        Same query and rules as :meth:`list_integrations` (the cursor loop
+        and ``max_pages`` checks), page after page.
+        """
+        merged, cursor = _listing_arguments(query, params)
+        pages = _Pages(merged, cursor, self._max_pages)
+        items: List[Dict[str, Any]] = []
+        while True:
+            page = await self._page(pages.next_query())
+            items.extend(page["items"])
+            if not pages.advance(page):
+                return items
+
+    async def _iterate(self, base: Dict[str, QueryValue], cursor: QueryValue,
+                       max_pages: int) -> AsyncIterator[Dict[str, Any]]:
+        pages = _Pages(base, cursor, max_pages)
+        while True:
+            page = await self._page(pages.next_query())
+            for item in page["items"]:
+                yield item
+            if not pages.advance(page):
+                return
+
+    async def _page(self, text: Optional[bytes]) -> Dict[str, Any]:
+        lib = _load()
+        function = lib.membrane_integrations_list_async
+        query = _new_json(text) if text is not None else None
+        try:  # the library reads the query before the call returns
+            request = self._start(
+                _checked_page,
+                lambda ptr, key, request_id, err: function(ptr, query, _JSON_CALLBACK, key,
+                                                           request_id, err))
+        finally:
+            if query is not None:
+                lib.membrane_json_release(query)
+        page: Dict[str, Any] = await self._wait(request)
+        return page
