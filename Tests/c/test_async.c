@@ -682,6 +682,9 @@ static void test_exactly_once(void)
         membrane_client_free(client);
         return;
     }
+    /* One request per lookup, in start order: the same selector comes round
+       while it is still in flight, and sharing would merge them. */
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_SHARE_REQUESTS, 0), MEMBRANE_OK);
     mock_clear_faults();
     mock_clear_requests();
     mock_clear_stats();
@@ -767,6 +770,9 @@ static void test_fifo(void)
         return;
     }
     CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_PARALLEL, 1), MEMBRANE_OK);
+    /* FIFO over one connection: every lookup its own request (sharing
+       would complete a selector's later lookups with its first). */
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_SHARE_REQUESTS, 0), MEMBRANE_OK);
     mock_clear_faults();
     mock_clear_stats();
     /* The first request is held 300 ms: with one connection, every other
@@ -803,6 +809,57 @@ static void test_fifo(void)
     free(rs);
     mock_clear_faults();
     check_context("one connection");
+}
+
+/* Connections kept between bursts: once every request has ended, the
+   client's lane has no transfer left, and libcurl's default connection cache
+   (4 per transfer still added) would close every idle connection. A second
+   burst as wide as the first must reuse them all. */
+static void test_connections_kept(void)
+{
+    membrane_client *client = new_client(MOCK_TOKEN);
+    rec rs[16];
+    size_t i;
+    int base;
+    json_t *stats;
+
+    if (client == NULL)
+        return;
+    memset(rs, 0, sizeof rs);
+    CHECK_INT(membrane_client_set_long(client, MEMBRANE_OPT_MAX_PARALLEL, 8), MEMBRANE_OK);
+    mock_clear_faults();
+    for (int burst = 0; burst < 2; burst++) {
+        /* Every request held 100 ms: the burst needs 8 connections at once. */
+        fault("{\"delayMs\":100,\"times\":8}");
+        mock_clear_stats();
+        base = delivered;
+        for (i = 0; i < 8; i++) {
+            rec *r = &rs[burst * 8 + i];
+            rec_for_entry(r, &sels[i % sel_count]);
+            start_lookup(client, r, 0);
+        }
+        CHECK(pump(client, &delivered, base + 8, 10000.0 * time_scale));
+        check_recs(&rs[burst * 8], 8, burst == 0 ? "connections: first burst" : "connections: second burst");
+        stats = mock_stats(NULL);
+        if (stats != NULL) {
+            json_int_t opened = json_integer_value(json_object_get(stats, "connectionsOpened"));
+            json_int_t in_flight = json_integer_value(json_object_get(stats, "maxRequestsInFlight"));
+            CHECK_MSG(in_flight == 8, "connections: burst %d: maxRequestsInFlight %lld, want 8", burst + 1,
+                      (long long)in_flight);
+            /* The admin request that read the counters opens one of its own. */
+            if (burst == 1)
+                CHECK_MSG(opened <= 1, "connections: the second burst opened %lld connections "
+                                       "(want 0, + 1 for the admin request): idle ones were closed",
+                          (long long)opened - 1);
+            json_decref(stats);
+        }
+        CHECK_INT(quiet(client, 50), 0);
+    }
+    free_client(client);
+    for (i = 0; i < 16; i++)
+        rec_release(&rs[i]);
+    mock_clear_faults();
+    check_context("connections kept");
 }
 
 /* ---------------------------------------------------------------------------
@@ -2167,6 +2224,7 @@ int main(void)
     test_fd_and_arguments();
     test_exactly_once();
     test_fifo();
+    test_connections_kept();
     test_request_cancel();
     test_client_cancel();
     test_free();

@@ -50,5 +50,9 @@ final class CurlLane: @unchecked Sendable {
     func limitConnections(to connections: Int) {
         _ = mbcurl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, connections)
         _ = mbcurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, connections)
+        // Without it libcurl keeps at most 4 idle connections per easy handle
+        // still added: an async lane whose queue empties would close every
+        // kept-alive connection and open them again for the next burst.
+        _ = mbcurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, connections)
     }
 }
