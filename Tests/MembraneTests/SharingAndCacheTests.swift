@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import CJansson
 @testable import Membrane
@@ -72,7 +71,7 @@ struct SharingAndCacheTests {
         let selector = "sc-share-threads"
         try await serve(selector, delayMs: 400)
         let client = try MockServer.client()
-        let results = Mutex<[Result<Integration, MembraneError>]>([])
+        let results = Locked<[Result<Integration, MembraneError>]>([])
         await together(8) { _ in
             let result = Result { () throws(MembraneError) -> Integration in try client.integration(selector) }
             results.withLock { $0.append(result) }
@@ -93,7 +92,7 @@ struct SharingAndCacheTests {
         let selector = "sc-share-mixed"
         try await serve(selector, delayMs: 400)
         let client = try MockServer.client()
-        let blocking = Mutex<[Result<Integration, MembraneError>]>([])
+        let blocking = Locked<[Result<Integration, MembraneError>]>([])
         async let threads: Void = together(3) { _ in
             let result = Result { () throws(MembraneError) -> Integration in try client.integration(selector) }
             blocking.withLock { $0.append(result) }
@@ -132,7 +131,7 @@ struct SharingAndCacheTests {
         let failing = "sc-share-503"
         try await MockServer.addFault(["match": failing, "status": 503, "delayMs": 300, "times": 0])
         let retryless = try MockServer.client(retries: 0)
-        let errors = Mutex<[MembraneError?]>([])
+        let errors = Locked<[MembraneError?]>([])
         await together(8) { _ in
             let error = lookupError(retryless, failing)
             errors.withLock { $0.append(error) }

@@ -140,14 +140,14 @@ final class ResponseCache: Sendable {
             state.pushNewest(place)
             return (entry.json, entry.body)
         }
-        guard let (json, body) = kept, let copy = json_deep_copy(json.pointer) else { return nil }
+        guard let (json, body) = kept, let copy = copyParsedTree(json.pointer) else { return nil }
         return (JSONValue(owning: copy), body)
     }
 
     /// Keeps a copy of a successful answer (lookups without secrets only)
     /// made by a lookup that started in `generation`.
     func store(_ selector: String, json: JSONValue, body: [UInt8], generation: UInt64) {
-        guard isEnabled, let copy = json_deep_copy(json.pointer) else { return }
+        guard isEnabled, let copy = copyParsedTree(json.pointer) else { return }
         let kept = JSONValue(owning: copy)
         state.withLock { state in
             guard state.ttlMilliseconds > 0, state.generation == generation else { return }
