@@ -503,7 +503,7 @@ def test_a_thousand_concurrent_lookups(run: Runner, mock: MockServer,
             return e
 
     async def main() -> Any:
-        async with new_client(mock, max_parallel=16) as client:
+        async with new_client(mock, max_parallel=16, share_requests=False) as client:  # 1000 requests
             began = time.monotonic()
             results = await asyncio.gather(*(one(client, s) for s in selectors))
             return results, time.monotonic() - began, client._requests_in_flight()
@@ -667,7 +667,7 @@ def test_close_with_requests_in_flight(run: Runner, mock: MockServer, how: str) 
     mock.fault({"delayMs": 3000, "times": 0})
 
     async def main() -> Any:
-        client = new_client(mock)
+        client = new_client(mock, share_requests=False)  # six requests: the three lookups unshared
         tasks = [asyncio.ensure_future(client.integration("hubspot")) for _ in range(3)]
         tasks.append(asyncio.ensure_future(client.integrations(["salesforce", "notion"])))
         tasks.append(asyncio.ensure_future(client.list_page(limit=2)))

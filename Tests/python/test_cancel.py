@@ -117,7 +117,8 @@ def test_cancel_during_a_backoff_wait(mock: MockServer) -> None:
 
 def test_cancel_reaches_every_lookup_in_flight(mock: MockServer) -> None:
     mock.fault({"match": "fm-many", "delayMs": 5000, "times": 0})
-    with membrane.Client(mock.url, TOKEN, timeout_ms=20_000) as client:
+    # Four requests, not one shared by the four lookups.
+    with membrane.Client(mock.url, TOKEN, timeout_ms=20_000, share_requests=False) as client:
         lookups = [Lookup(client, "fm-many") for _ in range(4)]
         for lookup in lookups:
             lookup.start()

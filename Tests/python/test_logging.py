@@ -130,6 +130,7 @@ def test_lines_come_from_the_calling_thread(logs: pytest.LogCaptureFixture,
     def work(n: int) -> None:
         client.integration("hubspot")
 
+    client.set_share_requests(False)  # one request, and so one line, per thread
     threads = [threading.Thread(target=work, args=(n,), name=f"looker-{n}") for n in range(4)]
     for t in threads:
         t.start()

@@ -23,7 +23,8 @@ def test_shared_client_many_threads(mock: MockServer) -> None:
     lock = threading.Lock()
     start = threading.Barrier(THREADS)
 
-    with membrane.Client(mock.url, TOKEN, timeout_ms=30_000) as client:
+    # Every lookup its own request (none shared with another thread's): TOTAL in the log.
+    with membrane.Client(mock.url, TOKEN, timeout_ms=30_000, share_requests=False) as client:
 
         def work(index: int) -> None:
             local: Counter = collections.Counter()
@@ -70,7 +71,8 @@ def test_threads_run_in_parallel(mock: MockServer) -> None:
     """The GIL is released during a lookup: 4 delayed lookups overlap."""
     mock.fault({"match": "salesforce", "delayMs": 700, "times": 4})
     errors: List[BaseException] = []
-    with membrane.Client(mock.url, TOKEN, timeout_ms=10_000) as client:
+    # Four requests overlapping on the wire, not one shared by the four lookups.
+    with membrane.Client(mock.url, TOKEN, timeout_ms=10_000, share_requests=False) as client:
 
         def work() -> None:
             try:
@@ -95,7 +97,7 @@ def test_eight_threads_five_thousand_lookups_each(mock: MockServer) -> None:
     errors: List[str] = []
     found = [0] * threads_count
     start = threading.Barrier(threads_count)
-    with membrane.Client(mock.url, TOKEN, timeout_ms=30_000) as client:
+    with membrane.Client(mock.url, TOKEN, timeout_ms=30_000, share_requests=False) as client:
 
         def work(index: int) -> None:
             start.wait()

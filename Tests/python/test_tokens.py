@@ -143,7 +143,8 @@ def test_provider_is_asked_once_and_shared(mock: MockServer) -> None:
         calls.append(1)
         return TOKEN
 
-    with membrane.Client(mock.url, token_provider=provide) as client:
+    # Eight requests waiting for the token (one shared request would trivially ask once).
+    with membrane.Client(mock.url, token_provider=provide, share_requests=False) as client:
         assert calls == []
         threads = [threading.Thread(target=client.integration, args=("hubspot",)) for _ in range(8)]
         for t in threads:

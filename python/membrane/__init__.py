@@ -63,6 +63,13 @@ client.list_integrations()``), driven by the event loop through the library's
 completion fd: no thread per call. Cancelling the awaiting task cancels the
 request.
 
+Sharing and caching: lookups of the same selector made at the same moment
+(from threads or tasks) share one request (``share_requests``, default on);
+each caller gets its own dict. With ``cache_ttl_ms`` (default 0: off),
+successful lookups are answered from memory for that long
+(``cache_max_entries``, :meth:`Client.invalidate`); never with
+``include_secrets``, never failures; a change of token empties the cache.
+
 Threads: one :class:`Client` may be shared by many threads; the GIL is
 released while the library works. Set options before sharing a client.
 :meth:`Client.close` waits for calls in flight to finish before freeing;
@@ -105,12 +112,15 @@ from ._native import (
     MINIMUM_VERSION_NUM,
     OK,
     OPT_CA_FILE,
+    OPT_CACHE_MAX_ENTRIES,
+    OPT_CACHE_TTL_MS,
     OPT_CONNECT_TIMEOUT_MS,
     OPT_MAX_PAGES,
     OPT_MAX_PARALLEL,
     OPT_MAX_RESPONSE_BYTES,
     OPT_MAX_RETRIES,
     OPT_RETRY_BASE_MS,
+    OPT_SHARE_REQUESTS,
     OPT_TIMEOUT_MS,
     OPT_USER_AGENT,
     REQUIRED_MAJOR,

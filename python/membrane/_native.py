@@ -71,6 +71,9 @@ OPT_MAX_RESPONSE_BYTES = 7
 OPT_MAX_PARALLEL = 8
 OPT_MAX_PAGES = 9
 OPT_TOKEN_LIFETIME_S = 10
+OPT_SHARE_REQUESTS = 11
+OPT_CACHE_TTL_MS = 12
+OPT_CACHE_MAX_ENTRIES = 13
 
 #: Flags of membrane_client_use_workspace_secret / _use_private_key.
 TOKEN_ADMIN = 1
@@ -174,6 +177,7 @@ SIGNATURES: Dict[str, Tuple[Any, Sequence[Any]]] = {
     "membrane_client_free": (None, [_ClientPtr]),
     "membrane_client_set_long": (_c_int, [_ClientPtr, _c_int, _c_long]),
     "membrane_client_set_string": (_c_int, [_ClientPtr, _c_int, _c_char_p]),
+    "membrane_client_invalidate": (_c_int, [_ClientPtr, _c_char_p]),
     "membrane_client_cancel": (_c_int, [_ClientPtr]),
     "membrane_client_set_log": (_c_int, [_ClientPtr, _LogCallback, _c_void_p]),
     "membrane_client_set_token": (_c_int, [_ClientPtr, _c_char_p, _ErrorPtr]),

@@ -367,6 +367,12 @@ class AsyncClient(_ClientBase):
     the retry and deadline rules of its blocking twin; its ``timeout_ms``
     starts when it is started.
 
+    ``share_requests``, ``cache_ttl_ms`` and ``cache_max_entries`` work as
+    for :class:`membrane.Client`: :meth:`integration` coroutines awaiting
+    the same selector at once share one request (each gets its own dict),
+    and with a cache, answers within its lifetime take no request at all.
+    :meth:`invalidate` is a plain method, not a coroutine: it never waits.
+
     The client is bound to the event loop it is first used on, where it adds
     a reader for the library's completion fd; the reader goes with
     :meth:`close` (or :meth:`aclose`, or the end of ``async with``). Using

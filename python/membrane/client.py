@@ -136,6 +136,9 @@ class _ClientBase(_TokenMethods, _OptionMethods):
         workspace_secret: Optional[StrOrBytes] = None,
         tenant_key: Optional[StrOrBytes] = None,
         token_lifetime_s: Optional[int] = None,
+        share_requests: Optional[bool] = None,
+        cache_ttl_ms: Optional[int] = None,
+        cache_max_entries: Optional[int] = None,
     ) -> None:
         lib = _load()
         url_c = None if api_url is None else _c_string(api_url, "api_url")
@@ -179,6 +182,12 @@ class _ClientBase(_TokenMethods, _OptionMethods):
                 self.set_max_pages(max_pages)
             if token_lifetime_s is not None:
                 self.set_token_lifetime(token_lifetime_s)
+            if share_requests is not None:
+                self.set_share_requests(share_requests)
+            if cache_max_entries is not None:
+                self.set_cache_max_entries(cache_max_entries)
+            if cache_ttl_ms is not None:
+                self.set_cache_ttl(cache_ttl_ms)
             if token_provider is not None:
                 self.set_token_provider(token_provider)
             elif workspace_secret is not None:
@@ -289,6 +298,16 @@ class Client(_ClientBase, _ListingMethods):
             tokens with the workspace secret (see :meth:`use_workspace_secret`);
             without ``tenant_key``, workspace management (admin) tokens.
         token_lifetime_s: how long the tokens the client signs live (default 7200).
+        share_requests: whether lookups of the same selector (and
+            ``include_secrets``) made at the same moment share one request
+            (default True); each caller still gets its own dict or exception
+            (see :meth:`set_share_requests`).
+        cache_ttl_ms: how long successful lookups are kept and answered from
+            memory, in milliseconds (0 to 86400000; default 0: no cache). Never
+            ``include_secrets`` lookups nor failures; emptied by a change of
+            token; :meth:`invalidate` drops entries (see :meth:`set_cache_ttl`).
+        cache_max_entries: the most answers the cache keeps, the least
+            recently used going first (1 to 1000000; default 1024).
 
     With neither ``token``, ``token_provider`` nor a workspace secret, the
     library reads ``MEMBRANE_TOKEN``, then ``MEMBRANE_WORKSPACE_KEY`` and
