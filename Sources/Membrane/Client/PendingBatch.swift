@@ -39,11 +39,12 @@ final class PendingBatch: PendingRequests.Entry, @unchecked Sendable {
         deliverIfDone()
     }
 
+    /// A batch's requests are its own (never shared): nothing to hand over.
     @discardableResult
-    func cancel() -> Bool {
+    func cancel(handingOver: Bool) -> Bool {
         let requests = state.withLock { $0.delivered ? [] : $0.requests }
         var any = false
-        for request in requests where request.cancel() { any = true }
+        for request in requests where request.cancel(handingOver: false) { any = true }
         return any
     }
 

@@ -22,6 +22,9 @@ final class PendingRequest: @unchecked Sendable {
         /// must land it), or follows another's.
         var leading = false
         var following = false
+        /// Its caller cancelled it while others followed: the transfer runs
+        /// on, and its end lands the flight for them.
+        var handedOver = false
     }
 
     private let path: String
@@ -86,12 +89,14 @@ final class PendingRequest: @unchecked Sendable {
         }
     }
 
-    /// Ends the request with `.canceled` now (its transfer stops); false when
-    /// it had already ended.
+    /// Ends the request with `.canceled` now; false when it had already
+    /// ended. Its transfer stops, unless `handingOver` and it leads a flight
+    /// others follow: then the transfer runs on for them (they would
+    /// otherwise each start again, a round trip later).
     @discardableResult
-    func cancel() -> Bool {
+    func cancel(handingOver: Bool) -> Bool {
         complete(Exchange(outcome: .failure(MembraneError(code: .canceled, message: "the request was cancelled")),
-                          attempts: 0))
+                          attempts: 0), handingOver: handingOver)
     }
 
     // MARK: Steps
@@ -171,8 +176,13 @@ final class PendingRequest: @unchecked Sendable {
     }
 
     private func transferEnded(_ exchange: Exchange) {
-        enum Next { case complete(Exchange), renew }
+        enum Next { case complete(Exchange), renew, landForFollowers(Exchange, Call) }
         let next = state.withLock { state -> Next? in
+            if state.handedOver {
+                state.handedOver = false
+                state.transfer = nil
+                return .landForFollowers(exchange, state.call)
+            }
             guard !state.done else { return nil }
             state.transfer = nil
             let total = Exchange(outcome: exchange.outcome, attempts: state.earlierAttempts + exchange.attempts)
@@ -190,27 +200,40 @@ final class PendingRequest: @unchecked Sendable {
         switch next {
         case .complete(let exchange): complete(exchange)
         case .renew: sendOwn()
+        case .landForFollowers(let exchange, let call):
+            // A 401 is not theirs to keep: with no renewal made for them,
+            // followers send their own (as after a leader's cancel).
+            guard let (flights, key) = sharing else { return }
+            flights.land(key, SharedFlights.Landing(exchange: exchange, tokens: call.tokens, expiredAt: call.expiredAt,
+                                                    leadersOwn: exchange.isUnauthorized ? true : nil))
         case nil: break
         }
     }
 
     /// The one end. false when the request had already ended.
     @discardableResult
-    private func complete(_ exchange: Exchange) -> Bool {
+    private func complete(_ exchange: Exchange, handingOver: Bool = false) -> Bool {
+        // Asked before the lock: a follower joining just after only waits
+        // for the next leader (the flight is landed below) or for this
+        // transfer (handed over).
+        let followed = handingOver && sharing.map { $0.flights.hasFollowers($0.key) } == true
         let ending = state.withLock { state -> (Call, TransferLoop.Ticket?, TransferLoop.Ticket?, Bool)? in
             guard !state.done else { return nil }
             state.done = true
+            let handOver = followed && state.leading && state.transfer != nil
             defer {
-                state.transfer = nil
+                state.handedOver = handOver
+                if !handOver { state.transfer = nil }
                 state.tokenTimer = nil
                 state.leading = false
             }
-            return (state.call, state.transfer, state.tokenTimer, state.leading)
+            return (state.call, handOver ? nil : state.transfer, state.tokenTimer, handOver ? false : state.leading)
         }
         guard let (call, transfer, timer, leading) = ending else { return false }
         if let transfer { transport.cancel(transfer) }
         if let timer { transport.cancel(timer) }
-        // Followers get the answer (or, for a cancel, go on by themselves).
+        // Followers get the answer (or, for a cancel, go on by themselves);
+        // after a hand-over, the transfer's end lands the flight.
         if leading, let (flights, key) = sharing { flights.land(key, SharedFlights.Landing(exchange: exchange, tokens: call.tokens, expiredAt: call.expiredAt)) }
         ended()
         finish(exchange, call)

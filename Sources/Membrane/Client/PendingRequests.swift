@@ -4,7 +4,9 @@ final class PendingRequests: Sendable {
     /// What a request id stands for: one GET, or a batch of them.
     protocol Entry: AnyObject, Sendable {
         /// Ends it with `.canceled`; false when it had already ended.
-        @discardableResult func cancel() -> Bool
+        /// `handingOver`: only this caller gave up (a cancel by id), so a
+        /// request other callers share runs on for them.
+        @discardableResult func cancel(handingOver: Bool) -> Bool
     }
 
     private struct State {
@@ -45,11 +47,11 @@ final class PendingRequests: Sendable {
     /// false when no unfinished request has that id.
     func cancel(_ id: UInt64) -> Bool {
         guard let entry = state.withLock({ $0.live[id] }) else { return false }
-        return entry.cancel()
+        return entry.cancel(handingOver: true)
     }
 
     func cancelAll() {
-        for entry in state.withLock({ Array($0.live.values) }) { entry.cancel() }
+        for entry in state.withLock({ Array($0.live.values) }) { entry.cancel(handingOver: false) }
     }
 
     /// Refuses new requests from now on, and cancels the live ones.
@@ -58,7 +60,7 @@ final class PendingRequests: Sendable {
             state.closed = true
             return Array(state.live.values)
         }
-        for entry in entries { entry.cancel() }
+        for entry in entries { entry.cancel(handingOver: false) }
     }
 }
 

@@ -18,11 +18,22 @@ final class SharedFlights: @unchecked Sendable {
         let exchange: Exchange
         let tokens: [String]
         let expiredAt: Int64?
+        /// Whether it ended for reasons of the leader's own, which a follower
+        /// does not share (it then sends its own request): by default a
+        /// cancel or the leader's deadline.
+        let isLeadersOwn: Bool
 
-        /// Whether it ended for reasons of the leader's own (a cancel, its
-        /// deadline), which a follower does not share.
-        var isLeadersOwn: Bool {
-            if case .failure(let error) = exchange.outcome { error.code == .canceled || error.code == .timeout } else { false }
+        init(exchange: Exchange, tokens: [String], expiredAt: Int64?, leadersOwn: Bool? = nil) {
+            self.exchange = exchange
+            self.tokens = tokens
+            self.expiredAt = expiredAt
+            if let leadersOwn {
+                isLeadersOwn = leadersOwn
+            } else if case .failure(let error) = exchange.outcome {
+                isLeadersOwn = error.code == .canceled || error.code == .timeout
+            } else {
+                isLeadersOwn = false
+            }
         }
     }
 
@@ -38,6 +49,8 @@ final class SharedFlights: @unchecked Sendable {
     private final class Flight {
         var landing: Landing?
         var waiters: [Waiter] = []
+        /// Blocking callers waiting for it.
+        var blocked = 0
     }
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -79,9 +92,11 @@ final class SharedFlights: @unchecked Sendable {
                 land(key, flight, landing)
                 return landing
             }
+            flight.blocked += 1
             while flight.landing == nil && !cancelled() && !deadline.hasPassed {
                 wait(until: deadline)
             }
+            flight.blocked -= 1
             let landing = flight.landing
             pthread_mutex_unlock(mutex)
             guard let landing else {
@@ -115,6 +130,16 @@ final class SharedFlights: @unchecked Sendable {
         }
         flights[key] = Flight()
         return false
+    }
+
+    /// Whether anyone waits for the flight for `key` (waiters of callers
+    /// that were cancelled since count too: at worst a request runs on to
+    /// its end for nobody).
+    func hasFollowers(_ key: String) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        guard let flight = flights[key] else { return false }
+        return !flight.waiters.isEmpty || flight.blocked > 0
     }
 
     /// Ends the flight for `key` the caller leads (opened by `joinOrLead`).
