@@ -140,8 +140,9 @@ enum {
        and their _async forms) of the same selector with the same flags,
        made at the same moment from any threads, share one request. Each
        caller still receives its own result object and its own error, and
-       keeps its own deadline and cancellation. Batches and pages never
-       share. Default 1. */
+       keeps its own deadline and cancellation (membrane_request_cancel on
+       the request that was sent first ends only that caller: the request
+       runs on for the others). Batches and pages never share. Default 1. */
     MEMBRANE_OPT_SHARE_REQUESTS = 11,
     /* long, milliseconds, 0 to 86400000: how long successful single lookups
        are kept and answered from memory. Default 0: no cache. Answers asked
