@@ -13,7 +13,9 @@ extension MembraneClient {
     public func startIntegration(_ selector: String, includeSecrets: Bool = false,
                                  completion: @escaping @Sendable (Result<Integration, MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
-        try startLookup(selector, includeSecrets) { completion($0.map(\.integration)) }
+        try Selector.validate(selector)
+        if let hit = cachedIntegration(selector, includeSecrets) { return try completeAtOnce(.success(hit), completion) }
+        return try startLookup(selector, includeSecrets) { completion($0.map(\.integration)) }
     }
 
     /// Starts ``integrationText(_:includeSecrets:)``.
@@ -21,21 +23,27 @@ extension MembraneClient {
     public func startIntegrationText(_ selector: String, includeSecrets: Bool = false,
                                      completion: @escaping @Sendable (Result<[UInt8], MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
-        try startLookup(selector, includeSecrets) { completion($0.map(\.body)) }
+        try Selector.validate(selector)
+        if let hit = cachedText(selector, includeSecrets) { return try completeAtOnce(.success(hit), completion) }
+        return try startLookup(selector, includeSecrets) { completion($0.map(\.body)) }
     }
 
-    /// The single lookup both start methods make: a cache hit completes at
-    /// once (on the calling thread); otherwise a request, shared with the
-    /// same lookup in flight when the client shares requests.
+    /// A cache hit completes at once, on the calling thread, under an id of
+    /// its own (nothing to cancel).
+    private func completeAtOnce<Value>(_ result: Result<Value, MembraneError>,
+                                       _ completion: @Sendable (Result<Value, MembraneError>) -> Void)
+        throws(MembraneError) -> UInt64 {
+        let id = try pending.reserveID()
+        completion(result)
+        return id
+    }
+
+    /// The single lookup both start methods make after a cache miss: a
+    /// request, shared with the same lookup in flight when the client shares
+    /// requests.
     private func startLookup(_ selector: String, _ includeSecrets: Bool,
                              completion: @escaping @Sendable (Result<(integration: Integration, body: [UInt8]), MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
-        try Selector.validate(selector)
-        if !includeSecrets, let hit = cache.answer(for: selector) {
-            let id = try pending.reserveID()
-            completion(.success((Integration(validated: JSONObjectView(owner: hit.json, pointer: hit.json.pointer)), hit.body)))
-            return id
-        }
         let cache = cache
         let generation = cache.generation
         return try start(integrationPath(selector, includeSecrets), sharedIn: generation) { exchange, call in

@@ -125,6 +125,7 @@ public final class MembraneClient: Sendable {
     /// - Throws: ``MembraneError``; its message never holds the token.
     public func integration(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> Integration {
         try Selector.validate(selector)
+        if let hit = cachedIntegration(selector, includeSecrets) { return hit }
         return try lookup(selector, includeSecrets).integration
     }
 
@@ -134,15 +135,25 @@ public final class MembraneClient: Sendable {
     /// that parse JSON themselves.
     public func integrationText(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> [UInt8] {
         try Selector.validate(selector)
+        if let hit = cachedText(selector, includeSecrets) { return hit }
         return try lookup(selector, includeSecrets).body
     }
 
-    /// One blocking single lookup: from the cache, a request in flight, or
-    /// a request of its own.
+    /// A cache hit for ``integration(_:includeSecrets:)``: a tree of the
+    /// caller's own. Never for secrets.
+    func cachedIntegration(_ selector: String, _ includeSecrets: Bool) -> Integration? {
+        guard !includeSecrets, let tree = cache.tree(for: selector) else { return nil }
+        return Integration(validated: JSONObjectView(owner: tree, pointer: tree.pointer))
+    }
+
+    /// A cache hit for ``integrationText(_:includeSecrets:)``: the kept body.
+    func cachedText(_ selector: String, _ includeSecrets: Bool) -> [UInt8]? {
+        includeSecrets ? nil : cache.body(for: selector)
+    }
+
+    /// One blocking single lookup that missed the cache: a request in
+    /// flight, or a request of its own.
     private func lookup(_ selector: String, _ includeSecrets: Bool) throws(MembraneError) -> (integration: Integration, body: [UInt8]) {
-        if !includeSecrets, let hit = cache.answer(for: selector) {
-            return (Integration(validated: JSONObjectView(owner: hit.json, pointer: hit.json.pointer)), hit.body)
-        }
         let generation = cache.generation
         let path = integrationPath(selector, includeSecrets)
         var call = Call(settings: settings.withLock { $0 })

@@ -126,22 +126,34 @@ final class ResponseCache: Sendable {
     /// How many answers are kept (expired ones included until looked up).
     var count: Int { state.withLock { $0.places.count } }
 
-    /// A fresh copy of the answer for `selector`, if one is kept and young
-    /// enough: the tree (deep-copied) and the body as sent.
-    func answer(for selector: String) -> (json: JSONValue, body: [UInt8])? {
-        let kept = state.withLock { state -> (JSONValue, [UInt8])? in
-            guard state.ttlMilliseconds > 0, let place = state.places[selector] else { return nil }
-            let entry = state.entries[place]!
+    /// A copy of the tree kept for `selector`, if one is kept and young
+    /// enough: the caller's own.
+    func tree(for selector: String) -> JSONValue? {
+        guard let json = entry(for: selector)?.json, let copy = copyParsedTree(json.pointer) else { return nil }
+        return JSONValue(owning: copy)
+    }
+
+    /// The body kept for `selector` (as the API sent it), if one is kept and
+    /// young enough: no tree is copied for the text calls.
+    func body(for selector: String) -> [UInt8]? {
+        entry(for: selector)?.body
+    }
+
+    /// The entry for `selector`, now the most recently used; an expired one
+    /// is dropped.
+    private func entry(for selector: String) -> Entry? {
+        state.withLock { state -> Entry? in
+            guard state.ttlMilliseconds > 0, let place = state.places[selector], let entry = state.entries[place] else {
+                return nil
+            }
             guard entry.expires > Deadline.now() else {
                 state.remove(place)
                 return nil
             }
             state.unlink(place)
             state.pushNewest(place)
-            return (entry.json, entry.body)
+            return entry
         }
-        guard let (json, body) = kept, let copy = copyParsedTree(json.pointer) else { return nil }
-        return (JSONValue(owning: copy), body)
     }
 
     /// Keeps a copy of a successful answer (lookups without secrets only)
