@@ -4,14 +4,29 @@
  * easy handle and connection): what this machine and server allow at all.
  * REPS rounds; in each, every thread count T runs once: a fresh client, T
  * threads that warm up (so the pool holds a connection per thread), then all
- * start together and look "hubspot" up in a loop for SECONDS; the rate is all
- * their lookups over the wall time of the repetition. Median over rounds.
+ * start together and look up in a loop for SECONDS; the rate is all their
+ * lookups over the wall time of the repetition. Median over rounds.
  *
- *   bench_threads URL TOKEN USER_AGENT SECONDS REPS T1 [T2 ...]
+ * Which selectors: without --distinct, every thread asks for "hubspot".
+ * Since MEMBRANE_OPT_SHARE_REQUESTS (on by default), lookups of one selector
+ * that overlap share one request, so that measures sharing as much as
+ * threads. With --distinct FIXTURES, the first K keys of the fixtures file
+ * (K = the largest T; keys of plain characters, which nginx serves under the
+ * same name) are handed out so that no two threads ever ask for the same
+ * one: thread t of T asks for selectors t, t + T, t + 2T, ... below K in
+ * turn. With the largest T each thread has a selector of its own; with
+ * fewer threads each cycles through several, so when every T divides K all
+ * thread counts fetch the same mix of bodies. The floor's threads ask for
+ * the same selectors in the same way.
  *
- * Prints one line of JSON: {"threads": [{"threads": T, "reps_per_s": [...],
- * "median_per_s": ...}, ...], "floor": [the same for the floor]}.
+ *   bench_threads URL TOKEN USER_AGENT SECONDS REPS [--distinct FIXTURES] T1 [T2 ... T8]
+ *
+ * Prints one line of JSON: {"selectors": [...], "distinct": true|false,
+ * "threads": [{"threads": T, "reps_per_s": [...], "median_per_s": ...}, ...],
+ * "floor": [the same for the floor]}.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <curl/curl.h>
 #include <membrane.h>
 #include <pthread.h>
@@ -19,9 +34,18 @@
 
 #include "bench_common.h"
 
+#define MAX_THREADS 64
+#define MAX_SELECTORS MAX_THREADS
+
+/* The selectors, and for the floor their URLs. */
+static int nselectors = 1;
+static char selectors[MAX_SELECTORS][128] = { "hubspot" };
+static char floor_urls[MAX_SELECTORS][2048];
+
 struct shared {
     membrane_client *client;   /* NULL: the floor, a libcurl easy handle per thread */
-    const char *url, *authorization, *user_agent;
+    const char *authorization, *user_agent;
+    int nthreads;
     pthread_barrier_t start, end;
     atomic_int stop;
 };
@@ -29,16 +53,17 @@ struct shared {
 struct worker {
     struct shared *shared;
     pthread_t thread;
+    int index;                 /* t of T */
     long count;
 };
 
-static void lookup(membrane_client *client)
+static void lookup(membrane_client *client, const char *selector)
 {
     membrane_error err;
     json_t *integration = NULL;
-    int rc = membrane_integration_get(client, "hubspot", 0, &integration, &err);
+    int rc = membrane_integration_get(client, selector, 0, &integration, &err);
     if (rc != MEMBRANE_OK) {
-        fprintf(stderr, "bench_threads: %s (%s)\n", membrane_strerror(rc), err.message);
+        fprintf(stderr, "bench_threads: %s: %s (%s)\n", selector, membrane_strerror(rc), err.message);
         exit(1);
     }
     json_decref(integration);
@@ -69,15 +94,18 @@ static size_t write_body(char *data, size_t size, size_t count, void *opaque)
     return length;
 }
 
-static void floor_lookup(CURL *easy, struct body *b)
+static void floor_lookup(CURL *easy, struct body *b, const char *url, int set_url)
 {
+    if (set_url)
+        curl_easy_setopt(easy, CURLOPT_URL, url);
     b->length = 0;
     CURLcode code = curl_easy_perform(easy);
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     json_t *integration = code == CURLE_OK && status == 200 ? json_loadb(b->data, b->length, 0, NULL) : NULL;
     if (!json_is_object(integration) || !json_is_string(json_object_get(integration, "name"))) {
-        fprintf(stderr, "bench_threads: floor lookup failed (%s, HTTP %ld)\n", curl_easy_strerror(code), status);
+        fprintf(stderr, "bench_threads: floor lookup of %s failed (%s, HTTP %ld)\n", url, curl_easy_strerror(code),
+                status);
         exit(1);
     }
     json_decref(integration);
@@ -87,6 +115,12 @@ static void *work(void *opaque)
 {
     struct worker *w = opaque;
     struct shared *s = w->shared;
+    /* This thread's selectors: t, t + T, ... below K (at least one). */
+    int mine[MAX_SELECTORS], nmine = 0;
+    for (int i = w->index; i < nselectors; i += s->nthreads)
+        mine[nmine++] = i;
+    if (nmine == 0)
+        mine[nmine++] = w->index % nselectors;
     CURL *easy = NULL;
     struct curl_slist *headers = NULL;
     struct body b = { NULL, 0, 0 };
@@ -94,7 +128,7 @@ static void *work(void *opaque)
         easy = curl_easy_init();
         headers = curl_slist_append(NULL, s->authorization);
         headers = curl_slist_append(headers, "Accept: application/json");
-        curl_easy_setopt(easy, CURLOPT_URL, s->url);
+        curl_easy_setopt(easy, CURLOPT_URL, floor_urls[mine[0]]);
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(easy, CURLOPT_USERAGENT, s->user_agent);
         curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -104,19 +138,22 @@ static void *work(void *opaque)
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_body);
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
     }
+    int next = 0;
     for (int i = 0; i < 200; i++) {
         if (easy)
-            floor_lookup(easy, &b);
+            floor_lookup(easy, &b, floor_urls[mine[next]], nmine > 1);
         else
-            lookup(s->client);
+            lookup(s->client, selectors[mine[next]]);
+        next = next + 1 == nmine ? 0 : next + 1;
     }
     pthread_barrier_wait(&s->start);
     long count = 0;
     while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
         if (easy)
-            floor_lookup(easy, &b);
+            floor_lookup(easy, &b, floor_urls[mine[next]], nmine > 1);
         else
-            lookup(s->client);
+            lookup(s->client, selectors[mine[next]]);
+        next = next + 1 == nmine ? 0 : next + 1;
         count++;
     }
     w->count = count;
@@ -135,14 +172,13 @@ static double measure(const char *url, const char *token, const char *user_agent
                       int nthreads, double seconds)
 {
     struct shared s;
-    struct worker workers[64];
+    struct worker workers[MAX_THREADS];
     membrane_error err;
-    char floor_url[2048], authorization[1024];
-    snprintf(floor_url, sizeof floor_url, "%s/integrations/hubspot?includeSecrets=false", url);
+    char authorization[1024];
     snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", token);
-    s.url = floor_url;
     s.authorization = authorization;
     s.user_agent = user_agent;
+    s.nthreads = nthreads;
     s.client = NULL;
     if (!use_floor && membrane_client_new(&s.client, url, token, &err) != MEMBRANE_OK) {
         fprintf(stderr, "bench_threads: membrane_client_new: %s\n", err.message);
@@ -153,6 +189,7 @@ static double measure(const char *url, const char *token, const char *user_agent
     atomic_init(&s.stop, 0);
     for (int t = 0; t < nthreads; t++) {
         workers[t].shared = &s;
+        workers[t].index = t;
         workers[t].count = 0;
         pthread_create(&workers[t].thread, NULL, work, &workers[t]);
     }
@@ -175,9 +212,9 @@ static double measure(const char *url, const char *token, const char *user_agent
 }
 
 static void print_series(const char *name, int ncounts, const int *counts, int reps,
-                         double rates[][BENCH_MAX_REPS], int first)
+                         double rates[][BENCH_MAX_REPS])
 {
-    printf("%s\"%s\": [", first ? "" : ", ", name);
+    printf(", \"%s\": [", name);
     for (int c = 0; c < ncounts; c++) {
         printf("%s{\"threads\": %d, \"reps_per_s\": [", c ? ", " : "", counts[c]);
         for (int r = 0; r < reps; r++)
@@ -187,25 +224,69 @@ static void print_series(const char *name, int ncounts, const int *counts, int r
     printf("]");
 }
 
+/* The first `count` keys of the fixtures made only of characters a URL path
+   carries as they are (nginx serves each under its own name). */
+static int read_keys(const char *path, int count)
+{
+    json_error_t jerr;
+    json_t *fixtures = json_load_file(path, 0, &jerr);
+    if (fixtures == NULL) {
+        fprintf(stderr, "bench_threads: %s: %s\n", path, jerr.text);
+        return -1;
+    }
+    json_t *list = json_object_get(fixtures, "integrations");
+    int n = 0;
+    for (size_t i = 0; i < json_array_size(list) && n < count; i++) {
+        const char *key = json_string_value(json_object_get(json_array_get(list, i), "key"));
+        if (key == NULL || *key == '\0' || strlen(key) >= sizeof selectors[0] ||
+            key[strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] != '\0')
+            continue;
+        int seen = 0;
+        for (int k = 0; k < n; k++)
+            seen |= strcmp(selectors[k], key) == 0;
+        if (!seen)
+            snprintf(selectors[n++], sizeof selectors[0], "%s", key);
+    }
+    json_decref(fixtures);
+    if (n < count) {
+        fprintf(stderr, "bench_threads: %s has %d plain keys, %d needed\n", path, n, count);
+        return -1;
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 7 || argc - 6 > 8) {
-        fprintf(stderr, "usage: %s URL TOKEN USER_AGENT SECONDS REPS T1 [T2 ... T8]\n", argv[0]);
+    const char *fixtures = NULL;
+    int first = 6;
+    if (argc > 7 && strcmp(argv[6], "--distinct") == 0) {
+        fixtures = argv[7];
+        first = 8;
+    }
+    if (argc < first + 1 || argc - first > 8) {
+        fprintf(stderr, "usage: %s URL TOKEN USER_AGENT SECONDS REPS [--distinct FIXTURES] T1 [T2 ... T8]\n",
+                argv[0]);
         return 2;
     }
     double seconds = atof(argv[4]);
-    int reps = atoi(argv[5]), ncounts = argc - 6, counts[8];
+    int reps = atoi(argv[5]), ncounts = argc - first, counts[8], most = 0;
     if (seconds <= 0 || reps < 1 || reps > BENCH_MAX_REPS) {
         fprintf(stderr, "bench_threads: bad SECONDS or REPS\n");
         return 2;
     }
     for (int c = 0; c < ncounts; c++) {
-        counts[c] = atoi(argv[6 + c]);
-        if (counts[c] < 1 || counts[c] > 64) {
-            fprintf(stderr, "bench_threads: bad thread count %s\n", argv[6 + c]);
+        counts[c] = atoi(argv[first + c]);
+        if (counts[c] < 1 || counts[c] > MAX_THREADS) {
+            fprintf(stderr, "bench_threads: bad thread count %s\n", argv[first + c]);
             return 2;
         }
+        most = counts[c] > most ? counts[c] : most;
     }
+    if (fixtures != NULL && (nselectors = read_keys(fixtures, most)) < 0)
+        return 1;
+    for (int i = 0; i < nselectors; i++)
+        snprintf(floor_urls[i], sizeof floor_urls[i], "%s/integrations/%s?includeSecrets=false", argv[1],
+                 selectors[i]);
     curl_global_init(CURL_GLOBAL_ALL);
     /* Rounds: each runs every thread count once, with the library and with
        the floor, so load from elsewhere on the machine hits all alike. */
@@ -216,9 +297,12 @@ int main(int argc, char **argv)
             floor_rates[c][r] = measure(argv[1], argv[2], argv[3], 1, counts[c], seconds);
         }
     }
-    printf("{");
-    print_series("threads", ncounts, counts, reps, rates, 1);
-    print_series("floor", ncounts, counts, reps, floor_rates, 0);
+    printf("{\"distinct\": %s, \"selectors\": [", fixtures != NULL ? "true" : "false");
+    for (int i = 0; i < nselectors; i++)
+        printf("%s\"%s\"", i ? ", " : "", selectors[i]);
+    printf("]");
+    print_series("threads", ncounts, counts, reps, rates);
+    print_series("floor", ncounts, counts, reps, floor_rates);
     printf("}\n");
     curl_global_cleanup();
     return 0;

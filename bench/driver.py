@@ -1,8 +1,17 @@
 """Runs rows (a) to (e) against every server, their repetitions interleaved.
 
     python3 bench/driver.py --raw DIR --bin DIR --token T --user-agent UA
-                            [--python PY] [--node NODE] [--rounds R]
+                            [--python PY] [--node NODE] [--rounds R] [--rows a,b,c,d,e]
+                            [--cache-server NAME] [--cache-ttl-ms MS]
                             --server NAME=URL [--server NAME=URL ...]
+
+--rows picks which of (a) to (e) run against every server (all by default).
+--cache-server NAME adds, against that server only, the cache rows of
+bench/bench_cache.c: "hit" (row (a)'s loop answered from the cache,
+MEMBRANE_OPT_CACHE_TTL_MS = --cache-ttl-ms, default one hour), "text"
+(membrane_integration_get_text with the cache off) and "hit-text" (the same
+from the cache). Their lookup baselines are (a) and "text", so (a) should be
+among --rows.
 
 Every row is one long-lived process started with BENCH_SERVE=1 (see
 bench/bench_common.h): it opens its connection, warms up, picks its N and
@@ -31,14 +40,24 @@ from typing import Dict, List, Tuple
 REPO = Path(__file__).resolve().parent.parent
 
 
-def commands(args: argparse.Namespace, url: str) -> List[Tuple[str, List[str]]]:
-    return [
+def commands(args: argparse.Namespace, server: str, url: str) -> List[Tuple[str, List[str]]]:
+    rows = [
         ("a", [str(args.bin / "bench_membrane"), url, args.token, "hubspot"]),
         ("b", [str(args.bin / "bench_curl"), url, args.token, args.user_agent, "hubspot"]),
         ("c", [args.python, str(REPO / "bench" / "bench_python.py"), "membrane", url, args.token, "hubspot"]),
         ("d", [args.python, str(REPO / "bench" / "bench_python.py"), "requests", url, args.token, "hubspot"]),
         ("e", [args.node, str(REPO / "bench" / "bench_fetch.mjs"), url, args.token, "hubspot"]),
     ]
+    chosen = [(key, cmd) for key, cmd in rows if key in args.rows.split(",")]
+    if server == args.cache_server:
+        cache = str(args.bin / "bench_cache")
+        ttl = str(args.cache_ttl_ms)
+        chosen += [
+            ("hit", [cache, url, args.token, "get", ttl, "hubspot"]),
+            ("text", [cache, url, args.token, "text", "0", "hubspot"]),
+            ("hit-text", [cache, url, args.token, "text", ttl, "hubspot"]),
+        ]
+    return chosen
 
 
 def read_json(name: str, process: subprocess.Popen) -> dict:
@@ -58,6 +77,9 @@ def main() -> int:
     parser.add_argument("--node", default="node")
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_REPS", "7")))
     parser.add_argument("--server", action="append", required=True, help="NAME=URL")
+    parser.add_argument("--rows", default="a,b,c,d,e", help="which of a..e to run against every server")
+    parser.add_argument("--cache-server", default=None, help="the server to run the cache rows against")
+    parser.add_argument("--cache-ttl-ms", type=int, default=3_600_000)
     args = parser.parse_args()
 
     # A TERM (bench/run.sh stopping) ends this like Ctrl-C does: the rows are killed.
@@ -69,7 +91,7 @@ def main() -> int:
     try:
         for spec in args.server:
             server, url = spec.split("=", 1)
-            for key, cmd in commands(args, url):
+            for key, cmd in commands(args, server, url):
                 name = f"{server}-{key}"
                 print(f"[bench] warming up {name}", file=sys.stderr, flush=True)
                 process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -3,8 +3,10 @@
     python3 bench/report.py --raw DIR --out FILE --library PATH --library-version V
                             --body-bytes N [--nginx PATH] [--node PATH] [--cc PATH]
 
-Reads DIR/{nginx,mock}-{a..e}.json, asyncio.json, batch.json, async.json,
-threads.json, memory.json;
+Reads DIR/{nginx,mock}-{a..e}.json, nginx-{hit,text,hit-text}.json,
+instructions-{a,b,hit,text,hit-text}.json, asyncio.json, batch.json,
+async.json, threads.json, sharing.json, memory.json (any may be missing:
+BENCH_ONLY runs a subset);
 prints the markdown and writes it to FILE. Each target is checked and said
 to be met or not; nothing here fails the run (benchmarks are reports, not
 assertions).
@@ -105,6 +107,10 @@ def fmt_ratio(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def fmt_ratio3(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--raw", required=True, type=Path)
@@ -125,6 +131,8 @@ def main() -> int:
     asyncio_rows = load(raw, "asyncio")
     async_c = load(raw, "async")
     threads = load(raw, "threads")
+    sharing = load(raw, "sharing")
+    cache_rows = {k: load(raw, f"nginx-{k}") for k in ("hit", "text", "hit-text")}
     memory = load(raw, "memory")
     try:
         requests_version = __import__("requests").__version__
@@ -207,9 +215,10 @@ def main() -> int:
         vc = ratio(rows["nginx"][x], rows["nginx"][y], "median_cpu_us")
         vm = ratio(rows["mock"][x], rows["mock"][y])
         met = vn is not None and check(vn)
-        w(f"| {name} | {meaning} | {target} | {fmt_ratio(vn)} | {yes(met)} | "
+        w(f"| {name} | {meaning} | {target} | {fmt_ratio(vn)} | {yes(met) if vn is not None else 'n/a'} | "
           f"{paired(rows['nginx'][x], rows['nginx'][y], 'reps_us')} | {fmt_ratio(vc)} | {fmt_ratio(vm)} |")
-        targets.append((f"{name}, wall time against nginx", target, fmt_ratio(vn), met))
+        if vn is not None:  # not measured in this run (BENCH_ONLY): no target line
+            targets.append((f"{name}, wall time against nginx", target, fmt_ratio(vn), met))
     w("")
     ia, ib = load(raw, "instructions-a"), load(raw, "instructions-b")
     if ia and ib and ia.get("instructions") and ib.get("instructions"):
@@ -220,6 +229,55 @@ def main() -> int:
           f"(a) libmembrane **{per_a:,.0f}**, (b) the floor **{per_b:,.0f}**: (a)/(b) = "
           f"**{per_a / per_b:.2f}**. The kernel's share (syscalls, loopback TCP) is not counted here.")
         w("")
+    # -- cache hits --------------------------------------------------------------
+    w("## Cache hits against lookups (against nginx)")
+    w("")
+    if any(cache_rows.values()):
+        ttl = os.environ.get("BENCH_CACHE_TTL_MS", "3600000")
+        w("`bench_cache.c`, one client, \"hubspot\" in a loop. **hit**: `MEMBRANE_OPT_CACHE_TTL_MS` = "
+          f"{int(ttl):,} ms; one lookup fills the cache before the row starts, and every timed call is "
+          "answered from it (a log callback counts the client's requests: a call that sent one would fail the "
+          "row). **lookup**: the same call with the cache off (the default), over the kept-alive loopback "
+          "connection: for `membrane_integration_get` + `json_decref` that is row (a), for "
+          "`membrane_integration_get_text` + `membrane_free` its twin. Each hit hands out a fresh copy: a "
+          "deep copy of the tree for `_get`, a copy of the body for `_get_text`. These rows run in the same "
+          "rounds as the rows above, one repetition each per round, so µs are medians over the same rounds, "
+          "and **paired** is the median (min–max) of hit / lookup within each round.")
+        w("")
+        w("| call | lookup µs | hit µs | hit CPU µs | hit / lookup | paired | target | met | "
+          "instructions per call (callgrind): lookup, hit |")
+        w("|---|---:|---:|---:|---:|---:|---|---|---|")
+        for label, lookup_row, hit_key, ins_lookup, ins_hit in (
+                ("`membrane_integration_get` + `json_decref`", rows["nginx"]["a"], "hit", "a", "hit"),
+                ("`membrane_integration_get_text` + `membrane_free`", cache_rows["text"], "hit-text",
+                 "text", "hit-text")):
+            hit = cache_rows[hit_key]
+            value = ratio(hit, lookup_row)
+            met = value is not None and value <= 1 / 20
+            per_call = []
+            for key in (ins_lookup, ins_hit):
+                ins = load(raw, f"instructions-{key}")
+                per_call.append(ins["instructions"] / ins["lookups"] if ins and ins.get("instructions") else None)
+            counts = [f"{c:,.0f}" if c is not None else "n/a" for c in per_call]
+            if None not in per_call:
+                counts[-1] += f" (hit / lookup {per_call[1] / per_call[0]:.3f})"
+            w(f"| {label} | {us(lookup_row)} | {us(hit)} | {cpu(hit)} | **{fmt_ratio3(value)}** | "
+              f"{paired(hit, lookup_row, 'reps_us')} | ≤ 1/20 (0.050) | {yes(met) if value is not None else 'n/a'} | "
+              f"{', '.join(counts)} |")
+            name = "membrane_integration_get" if hit_key == "hit" else "membrane_integration_get_text"
+            if value is not None:
+                targets.append((f"cache hit / loopback lookup, `{name}` (nginx)", "≤ 1/20 (0.050)",
+                                fmt_ratio3(value), met))
+        hit, hit_text = cache_rows["hit"], cache_rows["hit-text"]
+        if hit and hit_text:
+            w("")
+            w(f"A `_get_text` hit costs {fmt_ratio(ratio(hit_text, hit))}× a `_get` hit "
+              f"(CPU: {fmt_ratio(ratio(hit_text, hit, 'median_cpu_us'))}×; paired "
+              f"{paired(hit_text, hit, 'reps_us')}).")
+    else:
+        w("(no result)")
+    w("")
+
     # -- asyncio ---------------------------------------------------------------
     w("## asyncio: 1,000 lookups, 100 in flight, from one thread (against nginx)")
     w("")
@@ -233,7 +291,8 @@ def main() -> int:
           "Each variant hands back the body as a dict: "
           "**membrane**: `await membrane.AsyncClient(...).integration(selector)` (the library's "
           "`membrane_integration_get_text_async`, its completion fd watched with `loop.add_reader`), "
-          f"`MEMBRANE_OPT_MAX_PARALLEL` = {a['max_parallel']}; "
+          f"`MEMBRANE_OPT_MAX_PARALLEL` = {a['max_parallel']}, `share_requests` off (one request per lookup, "
+          "as the others: with it on, lookups of one selector in flight together share a request); "
           f"**aiohttp** {versions.get('aiohttp', '?')}: one `ClientSession`, `TCPConnector(limit={a['concurrency']})`, "
           "GET, `raise_for_status()`, `json.loads(await resp.text())`; "
           f"**httpx** {versions.get('httpx', '?')}: one `AsyncClient`, `Limits(max_connections={a['concurrency']}, "
@@ -324,7 +383,9 @@ def main() -> int:
         w(f"`bench_async.c`: {c['lookups']:,} `membrane_integration_get_async` calls made up front from one "
           "thread (the selectors cycling through the fixtures' "
           f"{c['selectors']} ids, uuids and keys, all found), then a `poll()` loop on "
-          "`membrane_client_completion_fd` calling `membrane_client_dispatch` until every callback has run. "
+          "`membrane_client_completion_fd` calling `membrane_client_dispatch` until every callback has run, "
+          "with `MEMBRANE_OPT_SHARE_REQUESTS` 0 (one request per lookup; shared requests would lift the "
+          "rate past the bound). "
           f"Against membrane-mock with the fault `{{\"delayMs\": {d}, \"times\": 0}}`: over HTTP/1.1 with "
           f"`MEMBRANE_OPT_MAX_PARALLEL` = P, at most P requests are on the wire at once, each taking at least "
           f"{d} ms, so the **bound** is P × 1000 / {d} lookups/s. Each client is warmed up first (its P "
@@ -407,37 +468,109 @@ def main() -> int:
     w("## Threads sharing one client (against nginx)")
     w("")
     if threads:
-        w(f"{len(threads['threads'][0]['reps_per_s'])} rounds; in each, every thread count runs once with the library (T threads sharing one "
-          "fresh client) and once with the floor (T threads, each with its own libcurl easy handle, "
-          f"as `bench_curl.c`); every thread warms up, then {os.environ.get('BENCH_THREAD_SECONDS', '0.4')} s "
-          "of lookups of \"hubspot\" from all threads. Median lookups per second over the rounds "
-          f"(min–max). The machine has {run('nproc')} cores, shared by the client threads, nginx's one "
-          "worker and anything else running; the floor shows how far this machine lets lookups scale at all.")
+        selectors = threads.get("selectors", ["hubspot"])
+        if threads.get("distinct"):
+            most = max(t["threads"] for t in threads["threads"])
+            which = (f"no two threads ever asking for the same selector: with the fixtures' first {len(selectors)} "
+                     f"keys ({', '.join(f'`{x}`' for x in selectors)}), thread t of T asks for keys t, t + T, "
+                     f"t + 2T, … in turn, so with {most} threads each has a key of its own, and with fewer each "
+                     "cycles through several (the same mix of bodies for every T that divides "
+                     f"{len(selectors)}); the floor's threads do the same. (Lookups of one selector made at the "
+                     "same moment would share one request, `MEMBRANE_OPT_SHARE_REQUESTS`, on by default; the "
+                     "floor's would not, so one selector for all threads would measure sharing, not threads.)")
+        else:
+            which = "every thread asking for \"hubspot\""
+        w(f"{len(threads['threads'][0]['reps_per_s'])} rounds; in each, every thread count runs once with the "
+          "library (T threads sharing one fresh client) and once with the floor (T threads, each with its own "
+          "libcurl easy handle, as `bench_curl.c`); every thread warms up, then "
+          f"{os.environ.get('BENCH_THREAD_SECONDS', '0.4')} s of lookups from all threads, {which} "
+          f"Median lookups per second over the rounds (min–max). The machine has {run('nproc')} cores, shared "
+          "by the client threads, nginx's one worker and anything else running; the floor shows how far this "
+          "machine lets lookups scale at all. **scaling**: T threads' rate / 1 thread's rate; the last column "
+          "is the library's scaling over the floor's.")
         w("")
-        w("| threads | libmembrane lookups/s | vs 1 thread | floor lookups/s | vs 1 thread |")
-        w("|---:|---:|---:|---:|---:|")
+        w("| threads | libmembrane lookups/s | scaling | floor lookups/s | scaling | "
+          "libmembrane scaling / floor scaling |")
+        w("|---:|---:|---:|---:|---:|---:|")
         lib = {t["threads"]: t for t in threads["threads"]}
         flo = {t["threads"]: t for t in threads.get("floor", [])}
 
-        def cell(series: Dict[int, Any], count: int) -> Tuple[str, str]:
+        def scaling(series: Dict[int, Any], count: int) -> Optional[float]:
+            if count not in series or 1 not in series or not series[1]["median_per_s"]:
+                return None
+            return series[count]["median_per_s"] / series[1]["median_per_s"]
+
+        def cell(series: Dict[int, Any], count: int) -> str:
             t = series.get(count)
             if not t:
-                return "n/a", "n/a"
-            base = series.get(1)
-            rel = f"{t['median_per_s'] / base['median_per_s']:.2f}" if base else "n/a"
-            return (f"{t['median_per_s']:,.0f} ({min(t['reps_per_s']):,.0f}–{max(t['reps_per_s']):,.0f})", rel)
+                return "n/a"
+            return f"{t['median_per_s']:,.0f} ({min(t['reps_per_s']):,.0f}–{max(t['reps_per_s']):,.0f})"
+
+        def paired_scaling(series: Dict[int, Any], count: int) -> Optional[List[float]]:
+            if count not in series or 1 not in series:
+                return None
+            return [a / b for a, b in zip(series[count]["reps_per_s"], series[1]["reps_per_s"]) if b]
 
         for count in sorted(lib):
-            w(f"| {count} | {' | '.join(cell(lib, count))} | {' | '.join(cell(flo, count))} |")
-        r21 = lib[2]["median_per_s"] / lib[1]["median_per_s"] if 1 in lib and 2 in lib else None
-        f21 = flo[2]["median_per_s"] / flo[1]["median_per_s"] if 1 in flo and 2 in flo else None
+            sl, sf = scaling(lib, count), scaling(flo, count)
+            over = sl / sf if sl is not None and sf else None
+            w(f"| {count} | {cell(lib, count)} | {fmt_ratio(sl)} | {cell(flo, count)} | {fmt_ratio(sf)} | "
+              f"{fmt_ratio(over)} |")
+        r21, f21 = scaling(lib, 2), scaling(flo, 2)
         met = r21 is not None and r21 >= 1.6
         w("")
         pl = paired({"r": lib[2]["reps_per_s"]}, {"r": lib[1]["reps_per_s"]}, "r") if 1 in lib and 2 in lib else "n/a"
         pf = paired({"r": flo[2]["reps_per_s"]}, {"r": flo[1]["reps_per_s"]}, "r") if 1 in flo and 2 in flo else "n/a"
         w(f"2 threads / 1 thread: libmembrane **{fmt_ratio(r21)}** (target ≥ 1.6: {yes(met)}); "
           f"the floor {fmt_ratio(f21)}. Paired within each round: libmembrane {pl}, the floor {pf}.")
-        targets.append(("threads: 2 threads / 1 thread, one client (nginx)", "≥ 1.6", fmt_ratio(r21), met))
+        targets.append(("threads: 2 threads / 1 thread, one client, distinct selectors (nginx)"
+                        if threads.get("distinct") else "threads: 2 threads / 1 thread, one client (nginx)",
+                        "≥ 1.6", fmt_ratio(r21), met))
+        top = max(lib)
+        if top > 2:
+            sl, sf = scaling(lib, top), scaling(flo, top)
+            ps_l, ps_f = paired_scaling(lib, top), paired_scaling(flo, top)
+            within = ("n/a" if not ps_l or not ps_f or len(ps_l) != len(ps_f) else
+                      paired({"r": ps_l}, {"r": ps_f}, "r"))
+            w("")
+            w(f"{top} threads / 1 thread: libmembrane **{fmt_ratio(sl)}**, the floor **{fmt_ratio(sf)}**: the "
+              f"library's scaling is **{fmt_ratio(sl / sf if sl is not None and sf else None)}** of the floor's "
+              f"(paired within each round: {within}). No target is set for this one; on a machine with "
+              f"{run('nproc')} cores the rate stops growing once the cores are busy, for the library and the "
+              "floor alike, so the ratio of the two scalings is the figure to read.")
+    else:
+        w("(no result)")
+    w("")
+
+    # -- sharing -------------------------------------------------------------------
+    w("## 8 threads asking for the same selector at once (against membrane-mock)")
+    w("")
+    if sharing and sharing.get("rows"):
+        sh = sharing
+        w(f"`bench_sharing.c`: in each round, {sh['threads']} new threads wait on a barrier, and once it releases "
+          f"them each calls `membrane_integration_get(client, \"{sh['selector']}\")` on one shared client. The "
+          f"stand-in delays every request for `{sh['selector']}` by {sh['delay_ms']} ms (the fault "
+          f"`{{\"match\": \"{sh['selector']}\", \"delayMs\": {sh['delay_ms']}, \"times\": 0}}`), so all the "
+          "threads ask while the first request is in flight. **requests per round**: what the server's request "
+          "log saw for the selector during the round (read and cleared after each). **round ms**: from the "
+          "barrier to the last answer. Each thread must get its own object (distinct pointers). Two clients, "
+          f"warmed up by one round each, alternate over {sh['rounds']} rounds: `MEMBRANE_OPT_SHARE_REQUESTS` "
+          f"1 (the default) and 0.")
+        w("")
+        w("| client | requests per round: median | min–max | target | met | round ms: median (min–max) | "
+          "failed lookups |")
+        w("|---|---:|---:|---|---|---:|---:|")
+        for r in sh["rows"]:
+            on = r["share_requests"] == 1
+            met = r["max_requests"] == 1 and r["min_requests"] == 1 and r["failed"] == 0
+            ms = r["ms"]
+            w(f"| {r['name']} (`MEMBRANE_OPT_SHARE_REQUESTS` {r['share_requests']}) | {r['median_requests']:.0f} | "
+              f"{r['min_requests']:.0f}–{r['max_requests']:.0f} | {'1 (every round)' if on else '(comparison)'} | "
+              f"{yes(met) if on else '—'} | {r['median_ms']:.1f} ({min(ms):.1f}–{max(ms):.1f}) | {r['failed']} |")
+            if on:
+                targets.append((f"sharing: requests per round, {sh['threads']} threads asking for one selector at "
+                                "once (membrane-mock)", "1 (every round)",
+                                f"median {r['median_requests']:.0f}, max {r['max_requests']:.0f}", met))
     else:
         w("(no result)")
     w("")

@@ -9,7 +9,20 @@
 # rounds), BENCH_REP_SECONDS (0.2), BENCH_WARMUP_SECONDS (0.3),
 # BENCH_THREAD_SECONDS (0.4), BENCH_THREAD_REPS (9), BENCH_CALLGRIND_LOOKUPS (300),
 # BENCH_MEMORY_LOOKUPS (100000), BENCH_ASYNCIO_REPS (5), BENCH_ASYNC_REPS (3),
-# BENCH_ASYNC_LOOKUPS (10000), BENCH_ASYNC_PARALLEL ("16 64").
+# BENCH_ASYNC_LOOKUPS (10000), BENCH_ASYNC_PARALLEL ("16 64"), BENCH_SHARING_ROUNDS (20),
+# BENCH_SHARING_DELAY_MS (50), BENCH_CACHE_TTL_MS (3600000).
+#
+# BENCH_ONLY runs a subset: one or more of the names below, separated by
+# spaces or commas (default: all of them). results.md then says "(no result)"
+# for the rest.
+#   single        rows (a)-(e), both servers (bench/driver.py)
+#   cache         cache hits against lookups, nginx (bench_cache.c; with row (a)
+#                 against nginx, interleaved with the single rows when both run)
+#   asyncio       bench_asyncio.py          batch         bench_batch.c
+#   async         bench_async.c             instructions  callgrind counts
+#   threads       bench_threads.c           sharing       bench_sharing.c
+#   memory        bench_memory.c
+# e.g. BENCH_ONLY="cache sharing threads" bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -33,19 +46,36 @@ export BENCH_THREAD_REPS=${BENCH_THREAD_REPS:-9}
 BENCH_ASYNCIO_REPS=${BENCH_ASYNCIO_REPS:-5}
 BENCH_ASYNC_REPS=${BENCH_ASYNC_REPS:-3} BENCH_ASYNC_LOOKUPS=${BENCH_ASYNC_LOOKUPS:-10000}
 BENCH_ASYNC_PARALLEL=${BENCH_ASYNC_PARALLEL:-16 64}
+BENCH_SHARING_ROUNDS=${BENCH_SHARING_ROUNDS:-20} BENCH_SHARING_DELAY_MS=${BENCH_SHARING_DELAY_MS:-50}
+export BENCH_CACHE_TTL_MS=${BENCH_CACHE_TTL_MS:-3600000}
+SECTIONS="single cache asyncio batch async instructions threads sharing memory"
+BENCH_ONLY=${BENCH_ONLY:-}
+for part in ${BENCH_ONLY//,/ }; do
+  case " $SECTIONS " in *" $part "*) ;; *) echo "bench: BENCH_ONLY: unknown part '$part' (one of: $SECTIONS)" >&2; exit 2 ;; esac
+done
+# want PART: whether BENCH_ONLY (empty: everything) selects PART.
+want() {
+  [ -z "${BENCH_ONLY//[ ,]/}" ] && return 0
+  case " ${BENCH_ONLY//,/ } " in *" $1 "*) return 0 ;; esac
+  return 1
+}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 for f in "$LIBRARY" "$LIB_DIR/libmembrane.so.0" "$MOCK"; do
   [ -e "$f" ] || { echo "bench: $f is missing: run 'make build' first" >&2; exit 1; }
 done
 [ -x "$NGINX" ] || { echo "bench: nginx not found (apt-get install nginx-light)" >&2; exit 1; }
-"$PYTHON" -c 'import requests' || { echo "bench: python3 needs requests" >&2; exit 1; }
-"$PYTHON" -c 'import aiohttp, httpx' 2>/dev/null ||
-  { echo "bench: python3 needs aiohttp and httpx for the asyncio rows: $PYTHON -m pip install aiohttp httpx uvloop" >&2; exit 1; }
-"$PYTHON" -c 'import uvloop' 2>/dev/null ||
-  echo "bench: uvloop is not installed: no uvloop rows ($PYTHON -m pip install uvloop)" >&2
-"$NODE" -e 'if (typeof fetch !== "function") process.exit(1)' ||
-  { echo "bench: node with a built-in fetch (>= 18) is needed" >&2; exit 1; }
+if want single; then
+  "$PYTHON" -c 'import requests' || { echo "bench: python3 needs requests" >&2; exit 1; }
+  "$NODE" -e 'if (typeof fetch !== "function") process.exit(1)' ||
+    { echo "bench: node with a built-in fetch (>= 18) is needed" >&2; exit 1; }
+fi
+if want asyncio; then
+  "$PYTHON" -c 'import aiohttp, httpx' 2>/dev/null ||
+    { echo "bench: python3 needs aiohttp and httpx for the asyncio rows: $PYTHON -m pip install aiohttp httpx uvloop" >&2; exit 1; }
+  "$PYTHON" -c 'import uvloop' 2>/dev/null ||
+    echo "bench: uvloop is not installed: no uvloop rows ($PYTHON -m pip install uvloop)" >&2
+fi
 
 step() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 # Runs one benchmark in the background and waits for it: bash runs a trap only
@@ -76,7 +106,7 @@ trap 'exit 130' INT TERM
 
 # --- build the C benchmarks -------------------------------------------------
 step "compiling bench/*.c into $OUT"
-for name in bench_membrane bench_curl bench_threads bench_memory bench_batch bench_async; do
+for name in bench_membrane bench_curl bench_cache bench_threads bench_sharing bench_memory bench_batch bench_async; do
   "$CC" -O2 -std=gnu99 -Wall -Wextra -I Include "bench/$name.c" -o "$OUT/$name" -pthread \
     -L "$LIB_DIR" -lmembrane -ljansson -lcurl -Wl,-rpath,"$ROOT/$LIB_DIR"
 done
@@ -148,34 +178,61 @@ if [ -z "$NGINX_URL" ]; then
   exit 1
 fi
 
-# --- single lookups: rows (a) to (e), both servers, interleaved -------------------
-step "single lookups: rows (a)-(e) against nginx and membrane-mock, $BENCH_REPS interleaved rounds"
-run "$PYTHON" bench/driver.py --raw "$RAW" --bin "$OUT" --token "$TOKEN" --user-agent "$USER_AGENT" \
-  --python "$PYTHON" --node "$NODE" --rounds "$BENCH_REPS" \
-  --server "nginx=$NGINX_URL" --server "mock=$MOCK_URL"
+# --- single lookups: rows (a) to (e), both servers, and the cache rows (nginx), interleaved
+# The cache rows (bench_cache.c: a cache hit of membrane_integration_get and of
+# membrane_integration_get_text, and the text lookup with the cache off) run
+# in the same rounds as row (a), their lookup baseline.
+if want single; then
+  step "single lookups: rows (a)-(e) against nginx and membrane-mock$(want cache && echo ', cache hits against nginx'), $BENCH_REPS interleaved rounds"
+  cache_args=()
+  if want cache; then cache_args=(--cache-server nginx --cache-ttl-ms "$BENCH_CACHE_TTL_MS"); fi
+  run "$PYTHON" bench/driver.py --raw "$RAW" --bin "$OUT" --token "$TOKEN" --user-agent "$USER_AGENT" \
+    --python "$PYTHON" --node "$NODE" --rounds "$BENCH_REPS" ${cache_args[@]+"${cache_args[@]}"} \
+    --server "nginx=$NGINX_URL" --server "mock=$MOCK_URL"
+elif want cache; then
+  step "cache hits against lookups: row (a) and the cache rows against nginx, $BENCH_REPS interleaved rounds"
+  run "$PYTHON" bench/driver.py --raw "$RAW" --bin "$OUT" --token "$TOKEN" --user-agent "$USER_AGENT" \
+    --python "$PYTHON" --node "$NODE" --rounds "$BENCH_REPS" --rows a --cache-server nginx --cache-ttl-ms "$BENCH_CACHE_TTL_MS" \
+    --server "nginx=$NGINX_URL"
+fi
 
 # --- asyncio: many lookups in flight from one thread (nginx) --------------------
+if want asyncio; then
 step "asyncio: 1,000 lookups, 100 in flight, one thread: AsyncClient, aiohttp, httpx (nginx), $BENCH_ASYNCIO_REPS rounds"
 run "$PYTHON" bench/bench_asyncio.py "$NGINX_URL" "$TOKEN" "$FIXTURES" --lookups 1000 --concurrency 100 \
   --rounds "$BENCH_ASYNCIO_REPS" >"$RAW/asyncio.json"
+fi
 
 # --- batch against the stand-in server with a 20 ms delay ---------------------
-step "batch: 100 distinct selectors, 20 ms per request (membrane-mock)"
-run "$OUT/bench_batch" "$MOCK_URL" "$TOKEN" "$FIXTURES" 20 3 5 16 32 >"$RAW/batch.json"
+if want batch; then
+  step "batch: 100 distinct selectors, 20 ms per request (membrane-mock)"
+  run "$OUT/bench_batch" "$MOCK_URL" "$TOKEN" "$FIXTURES" 20 3 5 16 32 >"$RAW/batch.json"
+fi
 
 # --- async from C: all lookups in flight from one thread, 20 ms per request ----
 # The stand-in's pid: the benchmark reads its CPU time, to show whether it sets the pace.
-step "async: $BENCH_ASYNC_LOOKUPS lookups in flight from one thread, 20 ms per request, MAX_PARALLEL $BENCH_ASYNC_PARALLEL (membrane-mock)"
-BENCH_SERVER_PID=$MOCK_PID run "$OUT/bench_async" "$MOCK_URL" "$TOKEN" "$FIXTURES" 20 "$BENCH_ASYNC_LOOKUPS" "$BENCH_ASYNC_REPS" \
-  $BENCH_ASYNC_PARALLEL >"$RAW/async.json"
+if want async; then
+  step "async: $BENCH_ASYNC_LOOKUPS lookups in flight from one thread, 20 ms per request, MAX_PARALLEL $BENCH_ASYNC_PARALLEL (membrane-mock)"
+  BENCH_SERVER_PID=$MOCK_PID run "$OUT/bench_async" "$MOCK_URL" "$TOKEN" "$FIXTURES" 20 "$BENCH_ASYNC_LOOKUPS" "$BENCH_ASYNC_REPS" \
+    $BENCH_ASYNC_PARALLEL >"$RAW/async.json"
+fi
 
-# --- instructions per lookup, (a) and (b), under callgrind (nginx) ----------------
+# --- instructions per lookup, (a) and (b), and per cache hit, under callgrind (nginx)
 # Deterministic where the clocks above are not: the same count on a busy machine.
-if command -v valgrind >/dev/null; then
-  step "instructions per lookup: (a) and (b) under callgrind (nginx)"
-  for row in a b; do
-    if [ $row = a ]; then cmd=("$OUT/bench_membrane" "$NGINX_URL" "$TOKEN" hubspot)
-    else cmd=("$OUT/bench_curl" "$NGINX_URL" "$TOKEN" "$USER_AGENT" hubspot); fi
+# hit, text, hit-text: the rows of bench_cache.c (only `lookup` is counted: not
+# the lookup that fills the cache).
+if ! want instructions; then
+  :
+elif command -v valgrind >/dev/null; then
+  step "instructions per lookup: (a), (b) and the cache rows under callgrind (nginx)"
+  for row in a b hit text hit-text; do
+    case $row in
+      a) cmd=("$OUT/bench_membrane" "$NGINX_URL" "$TOKEN" hubspot) ;;
+      b) cmd=("$OUT/bench_curl" "$NGINX_URL" "$TOKEN" "$USER_AGENT" hubspot) ;;
+      hit) cmd=("$OUT/bench_cache" "$NGINX_URL" "$TOKEN" get "$BENCH_CACHE_TTL_MS" hubspot) ;;
+      text) cmd=("$OUT/bench_cache" "$NGINX_URL" "$TOKEN" text 0 hubspot) ;;
+      hit-text) cmd=("$OUT/bench_cache" "$NGINX_URL" "$TOKEN" text "$BENCH_CACHE_TTL_MS" hubspot) ;;
+    esac
     BENCH_COUNT=$BENCH_CALLGRIND_LOOKUPS run valgrind --tool=callgrind --toggle-collect=lookup \
       --callgrind-out-file="$TMP/callgrind.$row" "${cmd[@]}" >/dev/null 2>"$TMP/callgrind.$row.log"
     collected=$(sed -n 's/.*Collected : *\([0-9][0-9]*\).*/\1/p' "$TMP/callgrind.$row.log")
@@ -186,14 +243,28 @@ else
   step "valgrind not found: no instruction counts"
 fi
 
-# --- threads sharing one client (nginx) ---------------------------------------
-step "threads: 1, 2, 4 threads sharing one client, and the floor (nginx)"
-run "$OUT/bench_threads" "$NGINX_URL" "$TOKEN" "$USER_AGENT" "$BENCH_THREAD_SECONDS" "$BENCH_THREAD_REPS" 1 2 4 \
-  >"$RAW/threads.json"
+# --- threads sharing one client, distinct selectors (nginx) ----------------------
+# Each thread asks for selectors no other thread asks for (--distinct): lookups
+# of one selector made at once would share a request (MEMBRANE_OPT_SHARE_REQUESTS),
+# and the floor's would not.
+if want threads; then
+  step "threads: 1, 2, 4, 8 threads sharing one client, distinct selectors, and the floor (nginx)"
+  run "$OUT/bench_threads" "$NGINX_URL" "$TOKEN" "$USER_AGENT" "$BENCH_THREAD_SECONDS" "$BENCH_THREAD_REPS" \
+    --distinct "$FIXTURES" 1 2 4 8 >"$RAW/threads.json"
+fi
+
+# --- 8 threads asking for the same selector at once (membrane-mock, delayed) ------
+if want sharing; then
+  step "sharing: 8 threads, one selector, ${BENCH_SHARING_DELAY_MS} ms per request, $BENCH_SHARING_ROUNDS rounds (membrane-mock)"
+  run "$OUT/bench_sharing" "$MOCK_URL" "$TOKEN" hubspot 8 "$BENCH_SHARING_DELAY_MS" "$BENCH_SHARING_ROUNDS" \
+    >"$RAW/sharing.json"
+fi
 
 # --- memory in one process (nginx) --------------------------------------------
-step "memory: RSS over ${BENCH_MEMORY_LOOKUPS:-100000} lookups (nginx)"
-run "$OUT/bench_memory" "$NGINX_URL" "$TOKEN" "${BENCH_MEMORY_LOOKUPS:-100000}" >"$RAW/memory.json"
+if want memory; then
+  step "memory: RSS over ${BENCH_MEMORY_LOOKUPS:-100000} lookups (nginx)"
+  run "$OUT/bench_memory" "$NGINX_URL" "$TOKEN" "${BENCH_MEMORY_LOOKUPS:-100000}" >"$RAW/memory.json"
+fi
 
 # --- the table -----------------------------------------------------------------
 step "writing $OUT/results.md"
