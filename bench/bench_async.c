@@ -43,64 +43,10 @@
 #include <membrane.h>
 
 #include "bench_common.h"
+#include "bench_admin.h"
 
 #define MAX_SELECTORS 256
 #define MAX_ROWS 8
-
-static const char *mock_url;
-
-struct buffer {
-    char *data;
-    size_t length;
-};
-
-static size_t collect(char *data, size_t size, size_t count, void *opaque)
-{
-    struct buffer *b = opaque;
-    size_t length = size * count;
-    char *grown = realloc(b->data, b->length + length + 1);
-    if (grown == NULL)
-        return 0;
-    memcpy(grown + b->length, data, length);
-    b->data = grown;
-    b->length += length;
-    b->data[b->length] = '\0';
-    return length;
-}
-
-/* An admin request to the stand-in server (on a connection of its own,
-   closed afterwards); returns its JSON answer (new reference). */
-static json_t *admin(const char *method, const char *path, const char *body)
-{
-    char url[1024];
-    snprintf(url, sizeof url, "%s%s", mock_url, path);
-    CURL *easy = curl_easy_init();
-    struct buffer answer = { NULL, 0 };
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
-    if (body != NULL) {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-    }
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &answer);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
-    CURLcode code = curl_easy_perform(easy);
-    long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(easy);
-    json_t *json = code == CURLE_OK && answer.data ? json_loads(answer.data, 0, NULL) : NULL;
-    if (code != CURLE_OK || status != 200 || json == NULL) {
-        fprintf(stderr, "bench_async: %s %s failed: %s HTTP %ld %s\n", method, path,
-                curl_easy_strerror(code), status, answer.data ? answer.data : "");
-        exit(1);
-    }
-    free(answer.data);
-    return json;
-}
 
 /* CPU seconds (user + system) the process `pid` has used so far; -1 when
    /proc cannot say. */
@@ -226,7 +172,8 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
-    mock_url = argv[1];
+    bench_mock_url = argv[1];
+    bench_program = "bench_async";
     const char *token = argv[2];
     long delay = atol(argv[4]), lookups = atol(argv[5]);
     int reps = atoi(argv[6]), nrows = argc - 7;
@@ -274,7 +221,7 @@ int main(int argc, char **argv)
         struct row *row = &rows[i];
         membrane_error err;
         row->parallel = atol(argv[7 + i]);
-        if (membrane_client_new(&row->client, mock_url, token, &err) != MEMBRANE_OK) {
+        if (membrane_client_new(&row->client, bench_mock_url, token, &err) != MEMBRANE_OK) {
             fprintf(stderr, "bench_async: membrane_client_new: %s\n", err.message);
             return 1;
         }
