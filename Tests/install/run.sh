@@ -6,7 +6,7 @@
 #      exactly the expected files, the links libmembrane.so -> .so.0 ->
 #      .so.X.Y.Z, the SONAME, the header, membrane.pc, the CMake package and
 #      share/membrane/membrane.cdef (the FFI declarations, as built).
-#   2. The C examples (examples/c/membrane-get.c, membrane-status.c and
+#   2. The C examples (examples/c/membrane-get.c, membrane-status.c, membrane-watch.c and
 #      CMakeLists.txt), copied to a folder outside the repository, build
 #      against the installed tree only: (a) with
 #      `cc ... $(pkg-config --cflags --libs membrane)`, (b) with CMake and
@@ -175,8 +175,8 @@ check "pkg-config --libs has -lmembrane and -ljansson (membrane.h exposes jansso
 # ---------------------------------------------------------------------------
 SRC=$WORK/src
 mkdir -p "$SRC" "$WORK/pc"
-cp examples/c/membrane-get.c examples/c/membrane-status.c examples/c/CMakeLists.txt "$SRC/"
-EXAMPLES="membrane-get membrane-status"
+cp examples/c/membrane-get.c examples/c/membrane-status.c examples/c/membrane-watch.c examples/c/CMakeLists.txt "$SRC/"
+EXAMPLES="membrane-get membrane-status membrane-watch"
 
 # (a) pkg-config
 BUILT=
@@ -207,7 +207,7 @@ if cmake -S "$SRC" -B "$WORK/cmake" -DCMAKE_PREFIX_PATH="$P" -DMEMBRANE_EXAMPLES
     found_dir=$(sed -n 's/^membrane_DIR:[A-Z]*=//p' "$WORK/cmake/CMakeCache.txt")
     check "CMake found the installed package ($found_dir)" test "$found_dir" = "$LIB/cmake/membrane"
     if cmake --build "$WORK/cmake" >"$WORK/cmake-build.log" 2>&1; then
-        pass "cmake --build: membrane-get and membrane-status build (-Wall -Wextra -Werror, C99)"
+        pass "cmake --build: membrane-get, membrane-status and membrane-watch build (-Wall -Wextra -Werror, C99)"
         for p in $EXAMPLES; do
             if [ -x "$WORK/cmake/$p" ]; then BUILT="$BUILT cmake/$p"; else fail "cmake built $p"; fi
         done
@@ -334,6 +334,21 @@ if [ -n "${URL:-}" ]; then
                 fi
                 run "$b" --api-url "$URL" nope
                 check "membrane-get ($how) nope: exit 5 (not found; got $RUN_STATUS)" test "$RUN_STATUS" -eq 5
+                ;;
+            membrane-watch)
+                # --once: one round of async lookups, one line per selector, then exit.
+                run "$b" --once --api-url "$URL" hubspot nope
+                out=$WORK/run.stdout
+                if [ "$RUN_STATUS" -eq 1 ] && grep -Eq ' hubspot: state READY$' "$out" &&
+                    grep -Eq ' nope: lookup failed: not found' "$out"; then
+                    pass "membrane-watch ($how) --once hubspot nope: exit 1, hubspot READY, nope not found"
+                else
+                    fail "membrane-watch ($how) --once hubspot nope: exit $RUN_STATUS (want 1)"
+                    show "$out"
+                    show "$WORK/run.stderr"
+                fi
+                run "$b" --once --api-url "$URL" hubspot
+                check "membrane-watch ($how) --once hubspot: exit 0 (got $RUN_STATUS)" test "$RUN_STATUS" -eq 0
                 ;;
             membrane-status)
                 run "$b" --api-url "$URL" hubspot salesforce nope
