@@ -273,7 +273,11 @@ int membrane_client_set_string(membrane_client *client, int option, const char *
 /*
  * Drops the cached answer for `selector` (see MEMBRANE_OPT_CACHE_TTL_MS), or
  * every cached answer when `selector` is NULL. A selector not in the cache
- * is not an error.
+ * is not an error. A lookup of that selector in flight meanwhile does not
+ * store its answer, and a lookup started afterwards sends a request of its
+ * own rather than share one sent before (lookups of other selectors are
+ * not affected). Selectors are cached as given: invalidating a key leaves
+ * the same integration cached under its id.
  *
  * Returns MEMBRANE_OK; MEMBRANE_EINVAL for a NULL client or a selector that
  * is not valid UTF-8 or too long. Thread-safe.

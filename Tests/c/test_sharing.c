@@ -30,7 +30,9 @@
  *     answers stored without secrets; errors are never stored;
  *   - set_token and TTL 0 empty it, also for a lookup that was in flight
  *     when the token changed (its answer, fetched with the old token, must
- *     not be kept); the same with invalidate is only reported (note:);
+ *     not be kept); the same for invalidate of its selector (and a lookup
+ *     after it does not follow the request sent before), while answers for
+ *     other selectors in flight are kept;
  *   - the text call and the async calls are served from it too;
  *   - option ranges.
  *
@@ -1105,21 +1107,45 @@ static void test_cache_token_change(void)
     }
 
     /* The same with membrane_client_invalidate(client, selector) instead of
-       a new token: the header does not say whether the answer in flight may
-       then be kept, so this is only reported. */
+       a new token: the answer in flight is not kept, and a lookup started
+       after the invalidation does not follow the request sent before it. */
     CHECK_INT(mock_clear_requests(), 0);
-    add_fault("{\"match\":\"twilio\",\"delayMs\":%ld,\"times\":1}", scaled(DELAY_MS));
+    add_fault("{\"match\":\"twilio\",\"delayMs\":%ld,\"times\":2}", scaled(DELAY_MS));
     b.selector = "twilio";
     b.rc = 12345;
     if (pthread_create(&thread, NULL, run_background, &b) == 0) {
         wait_for_request("twilio");
         CHECK_INT(membrane_client_invalidate(client, "twilio"), MEMBRANE_OK);
+        get_and_drop(client, "twilio", 0); /* while the first is still held */
+        CHECK_MSG(requests_for("twilio") == 2, "a lookup after invalidate(\"twilio\") followed the request "
+                                               "sent before it (%d requests)", requests_for("twilio"));
         pthread_join(thread, NULL);
         CHECK_INT(b.rc, MEMBRANE_OK);
+        /* The second lookup's answer is kept; the first's, landing after it,
+           must not replace it, nor be served. Either way: a hit now. */
         get_and_drop(client, "twilio", 0);
-        fprintf(stderr, "note: a lookup in flight during membrane_client_invalidate(\"twilio\") %s\n",
-                requests_for("twilio") == 1 ? "was kept: the next lookup was a hit"
-                                            : "was not kept: the next lookup made a request");
+        CHECK_INT(requests_for("twilio"), 2);
+    } else {
+        CHECK_MSG(0, "pthread_create");
+    }
+
+    /* Only that selector: a lookup of another in flight during
+       invalidate("twilio") is kept. */
+    CHECK_INT(mock_clear_requests(), 0);
+    CHECK_INT(membrane_client_invalidate(client, "notion"), MEMBRANE_OK);
+    add_fault("{\"match\":\"notion\",\"delayMs\":%ld,\"times\":1}", scaled(DELAY_MS));
+    b.selector = "notion";
+    b.rc = 12345;
+    if (pthread_create(&thread, NULL, run_background, &b) == 0) {
+        wait_for_request("notion");
+        CHECK_INT(membrane_client_invalidate(client, "twilio"), MEMBRANE_OK);
+        pthread_join(thread, NULL);
+        CHECK_INT(b.rc, MEMBRANE_OK);
+        get_and_drop(client, "notion", 0);
+        CHECK_MSG(requests_for("notion") == 1, "an answer in flight during invalidate(\"twilio\") was not kept "
+                                               "for \"notion\" (%d requests)", requests_for("notion"));
+    } else {
+        CHECK_MSG(0, "pthread_create");
     }
     CHECK_INT(mock_clear_faults(), 0);
     membrane_client_free(client);

@@ -45,12 +45,12 @@ extension MembraneClient {
                              completion: @escaping @Sendable (Result<(integration: Integration, body: [UInt8]), MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
         let cache = cache
-        let generation = cache.generation
-        return try start(integrationPath(selector, includeSecrets), sharedIn: generation) { exchange, call in
+        let stamp = cache.stamp(for: selector)
+        return try start(integrationPath(selector, includeSecrets), sharedIn: stamp) { exchange, call in
             completion(Result { () throws(MembraneError) -> (integration: Integration, body: [UInt8]) in
                 let (integration, response) = try call.finish(exchange, as: Integration.init(json:))
                 if !includeSecrets {
-                    cache.store(selector, json: integration.json, body: response.body, generation: generation)
+                    cache.store(selector, json: integration.json, body: response.body, stamp: stamp)
                 }
                 return (integration, response.body)
             })
@@ -114,13 +114,13 @@ extension MembraneClient {
     }
 
     /// Starts a GET of `path`, registered under a new id. With a cache
-    /// `generation` (single lookups), it shares the same lookup in flight
-    /// from that generation, when the client shares requests.
-    private func start(_ path: String, sharedIn generation: UInt64?, finish: @escaping PendingRequest.Finish) throws(MembraneError) -> UInt64 {
+    /// `stamp` (single lookups), it shares the same lookup in flight started
+    /// since the same invalidations, when the client shares requests.
+    private func start(_ path: String, sharedIn stamp: ResponseCache.Stamp?, finish: @escaping PendingRequest.Finish) throws(MembraneError) -> UInt64 {
         let call = Call(settings: settings.withLock { $0 })
         var sharing: PendingRequest.Sharing?
-        if let generation, call.settings.sharesRequests {
-            sharing = (flights, SharedFlights.key(path, generation: generation))
+        if let stamp, call.settings.sharesRequests {
+            sharing = (flights, SharedFlights.key(path, stamp: stamp))
         }
         let (id, request) = try pending.register { id in
             PendingRequest(path: path, call: call, transport: transport, credentials: credentials, sharing: sharing,

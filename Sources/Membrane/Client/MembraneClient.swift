@@ -154,14 +154,14 @@ public final class MembraneClient: Sendable {
     /// One blocking single lookup that missed the cache: a request in
     /// flight, or a request of its own.
     private func lookup(_ selector: String, _ includeSecrets: Bool) throws(MembraneError) -> (integration: Integration, body: [UInt8]) {
-        let generation = cache.generation
+        let stamp = cache.stamp(for: selector)
         let path = integrationPath(selector, includeSecrets)
         var call = Call(settings: settings.withLock { $0 })
         let exchange: Exchange
         if call.settings.sharesRequests {
             let ticket = transport.cancellation.ticket()
             let leaderCall = call
-            let landing = flights.share(SharedFlights.key(path, generation: generation), deadline: call.deadline,
+            let landing = flights.share(SharedFlights.key(path, stamp: stamp), deadline: call.deadline,
                                         cancelled: { transport.cancellation.isCancelled(ticket) }) {
                 var own = leaderCall
                 let exchange = perform([path], in: &own)[0]
@@ -174,7 +174,7 @@ public final class MembraneClient: Sendable {
             exchange = perform([path], in: &call)[0]
         }
         let (integration, response) = try call.finish(exchange, as: Integration.init(json:))
-        if !includeSecrets { cache.store(selector, json: integration.json, body: response.body, generation: generation) }
+        if !includeSecrets { cache.store(selector, json: integration.json, body: response.body, stamp: stamp) }
         return (integration, response.body)
     }
 

@@ -9,10 +9,10 @@ import CJansson
 /// cache or another caller. Answers fetched with secrets, and errors, are
 /// never stored.
 ///
-/// Every invalidation starts a new generation. A lookup reads the generation
-/// before it asks for a token and stores its answer only if it is still the
-/// same: an answer fetched with a token since replaced, or for a selector
-/// invalidated meanwhile, never lands in the emptied cache.
+/// A lookup takes a ``Stamp`` before it asks for a token and stores its
+/// answer only if nothing since invalidated it: an answer fetched with a
+/// token since replaced, or for a selector invalidated meanwhile, never
+/// lands in the emptied cache (answers for other selectors still do).
 final class ResponseCache: Sendable {
     static let defaultMaximumEntries = 1024
     static let maximumEntriesRange: ClosedRange<Int> = 1...1_000_000
@@ -38,7 +38,13 @@ final class ResponseCache: Sendable {
         var freePlaces: [Int] = []
         var newest = -1
         var oldest = -1
+        /// Emptying the cache (a token change, TTL 0, invalidating all)
+        /// starts a new generation.
         var generation: UInt64 = 0
+        /// Invalidating one selector takes the next ticket and notes it for
+        /// that selector; bounded: past `maximumNotes`, a new generation.
+        var tickets: UInt64 = 0
+        var invalidated: [String: UInt64] = [:]
 
         mutating func unlink(_ place: Int) {
             let (newer, older) = (entries[place]!.newer, entries[place]!.older)
@@ -61,8 +67,13 @@ final class ResponseCache: Sendable {
             freePlaces.append(place)
         }
 
-        mutating func removeAll() {
+        mutating func newGeneration() {
             generation &+= 1
+            invalidated.removeAll()
+        }
+
+        mutating func removeAll() {
+            newGeneration()
             entries.removeAll()
             places.removeAll()
             freePlaces.removeAll()
@@ -114,14 +125,35 @@ final class ResponseCache: Sendable {
     func invalidate(_ selector: String?) {
         state.withLock { state in
             guard let selector else { return state.removeAll() }
-            state.generation &+= 1
+            if state.invalidated.count >= Self.maximumNotes {
+                state.newGeneration()
+            }
+            state.tickets &+= 1
+            state.invalidated[selector] = state.tickets
             if let place = state.places[selector] { state.remove(place) }
         }
     }
 
-    /// The current generation: read when a lookup starts, handed back to
-    /// ``store(_:json:body:generation:)``.
-    var generation: UInt64 { state.withLock { $0.generation } }
+    /// When a lookup started, as far as invalidations go.
+    struct Stamp: Sendable {
+        let generation: UInt64
+        /// The last ticket given out, and the one the selector was last
+        /// invalidated with (0: not in this generation).
+        let ticket: UInt64
+        let selectorTicket: UInt64
+    }
+
+    /// How many selectors' invalidations are remembered before the cache
+    /// starts a new generation instead.
+    static let maximumNotes = 4096
+
+    /// Taken when a lookup of `selector` starts; handed back to
+    /// ``store(_:json:body:stamp:)``.
+    func stamp(for selector: String) -> Stamp {
+        state.withLock { state in
+            Stamp(generation: state.generation, ticket: state.tickets, selectorTicket: state.invalidated[selector] ?? 0)
+        }
+    }
 
     /// How many answers are kept (expired ones included until looked up).
     var count: Int { state.withLock { $0.places.count } }
@@ -157,12 +189,14 @@ final class ResponseCache: Sendable {
     }
 
     /// Keeps a copy of a successful answer (lookups without secrets only)
-    /// made by a lookup that started in `generation`.
-    func store(_ selector: String, json: JSONValue, body: [UInt8], generation: UInt64) {
+    /// made by a lookup that started at `stamp`, unless the cache was
+    /// emptied or the selector invalidated since.
+    func store(_ selector: String, json: JSONValue, body: [UInt8], stamp: Stamp) {
         guard isEnabled, let copy = copyParsedTree(json.pointer) else { return }
         let kept = JSONValue(owning: copy)
         state.withLock { state in
-            guard state.ttlMilliseconds > 0, state.generation == generation else { return }
+            guard state.ttlMilliseconds > 0, state.generation == stamp.generation,
+                  (state.invalidated[selector] ?? 0) <= stamp.ticket else { return }
             if let place = state.places[selector] { state.remove(place) }
             if state.places.count >= state.maximumEntries { state.remove(state.oldest) }
             state.insert(Entry(selector: selector, json: kept, body: body,

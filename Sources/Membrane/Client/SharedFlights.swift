@@ -39,11 +39,12 @@ final class SharedFlights: @unchecked Sendable {
 
     typealias Waiter = @Sendable (Landing) -> Void
 
-    /// The key lookups of `path` share under: the cache's generation too, so
-    /// a lookup started after the token changed never follows a request
-    /// sent with the old one.
-    static func key(_ path: String, generation: UInt64) -> String {
-        "\(generation) \(path)"
+    /// The key lookups of `path` share under, with what the cache's stamp
+    /// says of invalidations: a lookup started after the token changed, or
+    /// after its selector was invalidated, never follows a request sent
+    /// before.
+    static func key(_ path: String, stamp: ResponseCache.Stamp) -> String {
+        "\(stamp.generation).\(stamp.selectorTicket) \(path)"
     }
 
     private final class Flight {
