@@ -14,8 +14,9 @@ extension MembraneClient {
                                  completion: @escaping @Sendable (Result<Integration, MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
         try Selector.validate(selector)
-        if let hit = cachedIntegration(selector, includeSecrets) { return try completeAtOnce(.success(hit), completion) }
-        return try startLookup(selector, includeSecrets) { completion($0.map(\.integration)) }
+        let probe = cache.probe(selector, consultingKept: !includeSecrets)
+        if let hit = probe.kept.flatMap(Self.ownCopy) { return try completeAtOnce(.success(hit), completion) }
+        return try startLookup(selector, includeSecrets, probe.stamp) { completion($0.map(\.integration)) }
     }
 
     /// Starts ``integrationText(_:includeSecrets:)``.
@@ -24,8 +25,9 @@ extension MembraneClient {
                                      completion: @escaping @Sendable (Result<[UInt8], MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
         try Selector.validate(selector)
-        if let hit = cachedText(selector, includeSecrets) { return try completeAtOnce(.success(hit), completion) }
-        return try startLookup(selector, includeSecrets) { completion($0.map(\.body)) }
+        let probe = cache.probe(selector, consultingKept: !includeSecrets)
+        if let body = probe.kept?.body { return try completeAtOnce(.success(body), completion) }
+        return try startLookup(selector, includeSecrets, probe.stamp) { completion($0.map(\.body)) }
     }
 
     /// A cache hit completes at once, on the calling thread, under an id of
@@ -40,12 +42,11 @@ extension MembraneClient {
 
     /// The single lookup both start methods make after a cache miss: a
     /// request, shared with the same lookup in flight when the client shares
-    /// requests.
-    private func startLookup(_ selector: String, _ includeSecrets: Bool,
+    /// requests; its answer stored under `stamp`.
+    private func startLookup(_ selector: String, _ includeSecrets: Bool, _ stamp: ResponseCache.Stamp,
                              completion: @escaping @Sendable (Result<(integration: Integration, body: [UInt8]), MembraneError>) -> Void)
         throws(MembraneError) -> UInt64 {
         let cache = cache
-        let stamp = cache.stamp(for: selector)
         return try start(integrationPath(selector, includeSecrets), sharedIn: stamp) { exchange, call in
             completion(Result { () throws(MembraneError) -> (integration: Integration, body: [UInt8]) in
                 let (integration, response) = try call.finish(exchange, as: Integration.init(json:))

@@ -125,8 +125,9 @@ public final class MembraneClient: Sendable {
     /// - Throws: ``MembraneError``; its message never holds the token.
     public func integration(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> Integration {
         try Selector.validate(selector)
-        if let hit = cachedIntegration(selector, includeSecrets) { return hit }
-        return try lookup(selector, includeSecrets).integration
+        let probe = cache.probe(selector, consultingKept: !includeSecrets)
+        if let hit = probe.kept.flatMap(Self.ownCopy) { return hit }
+        return try lookup(selector, includeSecrets, probe.stamp).integration
     }
 
     /// Looks up one integration and returns its body as the API sent it
@@ -135,26 +136,23 @@ public final class MembraneClient: Sendable {
     /// that parse JSON themselves.
     public func integrationText(_ selector: String, includeSecrets: Bool = false) throws(MembraneError) -> [UInt8] {
         try Selector.validate(selector)
-        if let hit = cachedText(selector, includeSecrets) { return hit }
-        return try lookup(selector, includeSecrets).body
+        let probe = cache.probe(selector, consultingKept: !includeSecrets)
+        if let body = probe.kept?.body { return body }
+        return try lookup(selector, includeSecrets, probe.stamp).body
     }
 
-    /// A cache hit for ``integration(_:includeSecrets:)``: a tree of the
-    /// caller's own. Never for secrets.
-    func cachedIntegration(_ selector: String, _ includeSecrets: Bool) -> Integration? {
-        guard !includeSecrets, let tree = cache.tree(for: selector) else { return nil }
+    /// A cache hit for ``integration(_:includeSecrets:)``: a copy of the
+    /// kept tree, the caller's own (nil if the copy cannot be allocated).
+    static func ownCopy(_ kept: (json: JSONValue, body: [UInt8])) -> Integration? {
+        guard let copy = copyParsedTree(kept.json.pointer) else { return nil }
+        let tree = JSONValue(owning: copy)
         return Integration(validated: JSONObjectView(owner: tree, pointer: tree.pointer))
     }
 
-    /// A cache hit for ``integrationText(_:includeSecrets:)``: the kept body.
-    func cachedText(_ selector: String, _ includeSecrets: Bool) -> [UInt8]? {
-        includeSecrets ? nil : cache.body(for: selector)
-    }
-
     /// One blocking single lookup that missed the cache: a request in
-    /// flight, or a request of its own.
-    private func lookup(_ selector: String, _ includeSecrets: Bool) throws(MembraneError) -> (integration: Integration, body: [UInt8]) {
-        let stamp = cache.stamp(for: selector)
+    /// flight, or a request of its own; its answer stored under `stamp`.
+    private func lookup(_ selector: String, _ includeSecrets: Bool,
+                        _ stamp: ResponseCache.Stamp) throws(MembraneError) -> (integration: Integration, body: [UInt8]) {
         let path = integrationPath(selector, includeSecrets)
         var call = Call(settings: settings.withLock { $0 })
         let exchange: Exchange

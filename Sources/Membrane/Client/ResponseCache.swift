@@ -97,10 +97,6 @@ final class ResponseCache: Sendable {
 
     private let state = Locked(State())
 
-    /// Whether lookups should consult it (read without the lock's cost of a
-    /// copy; a stale answer only means one more miss or store attempt).
-    var isEnabled: Bool { state.withLock { $0.ttlMilliseconds > 0 } }
-
     func setTTL(milliseconds: Int) throws(MembraneError) {
         guard Self.ttlRange.contains(milliseconds) else {
             throw .invalidArgument("the cache TTL must be 0 to \(Self.ttlRange.upperBound) ms")
@@ -141,58 +137,53 @@ final class ResponseCache: Sendable {
         /// invalidated with (0: not in this generation).
         let ticket: UInt64
         let selectorTicket: UInt64
+        /// Whether the cache was on: a lookup that started with it off
+        /// stores nothing (and copies no tree to store).
+        let storable: Bool
+    }
+
+    /// What ``probe(_:consultingKept:)`` found: the kept answer (the cache's
+    /// own: copy the tree before handing it out), and the stamp.
+    struct Probe {
+        let kept: (json: JSONValue, body: [UInt8])?
+        let stamp: Stamp
     }
 
     /// How many selectors' invalidations are remembered before the cache
     /// starts a new generation instead.
     static let maximumNotes = 4096
 
-    /// Taken when a lookup of `selector` starts; handed back to
-    /// ``store(_:json:body:stamp:)``.
-    func stamp(for selector: String) -> Stamp {
-        state.withLock { state in
-            Stamp(generation: state.generation, ticket: state.tickets, selectorTicket: state.invalidated[selector] ?? 0)
+    /// What a lookup of `selector` finds as it starts, under one lock: the
+    /// answer kept for it (only when `consultingKept`, young enough; it is
+    /// then the most recently used), and the stamp a miss stores under. With
+    /// the cache off this is one lock and no hashing.
+    func probe(_ selector: String, consultingKept: Bool) -> Probe {
+        state.withLock { state -> Probe in
+            let stamp = Stamp(generation: state.generation, ticket: state.tickets,
+                              selectorTicket: state.invalidated.isEmpty ? 0 : state.invalidated[selector] ?? 0,
+                              storable: state.ttlMilliseconds > 0)
+            guard consultingKept, state.ttlMilliseconds > 0, let place = state.places[selector],
+                  let entry = state.entries[place] else {
+                return Probe(kept: nil, stamp: stamp)
+            }
+            guard entry.expires > Deadline.now() else {
+                state.remove(place)
+                return Probe(kept: nil, stamp: stamp)
+            }
+            state.unlink(place)
+            state.pushNewest(place)
+            return Probe(kept: (entry.json, entry.body), stamp: stamp)
         }
     }
 
     /// How many answers are kept (expired ones included until looked up).
     var count: Int { state.withLock { $0.places.count } }
 
-    /// A copy of the tree kept for `selector`, if one is kept and young
-    /// enough: the caller's own.
-    func tree(for selector: String) -> JSONValue? {
-        guard let json = entry(for: selector)?.json, let copy = copyParsedTree(json.pointer) else { return nil }
-        return JSONValue(owning: copy)
-    }
-
-    /// The body kept for `selector` (as the API sent it), if one is kept and
-    /// young enough: no tree is copied for the text calls.
-    func body(for selector: String) -> [UInt8]? {
-        entry(for: selector)?.body
-    }
-
-    /// The entry for `selector`, now the most recently used; an expired one
-    /// is dropped.
-    private func entry(for selector: String) -> Entry? {
-        state.withLock { state -> Entry? in
-            guard state.ttlMilliseconds > 0, let place = state.places[selector], let entry = state.entries[place] else {
-                return nil
-            }
-            guard entry.expires > Deadline.now() else {
-                state.remove(place)
-                return nil
-            }
-            state.unlink(place)
-            state.pushNewest(place)
-            return entry
-        }
-    }
-
     /// Keeps a copy of a successful answer (lookups without secrets only)
     /// made by a lookup that started at `stamp`, unless the cache was
     /// emptied or the selector invalidated since.
     func store(_ selector: String, json: JSONValue, body: [UInt8], stamp: Stamp) {
-        guard isEnabled, let copy = copyParsedTree(json.pointer) else { return }
+        guard stamp.storable, let copy = copyParsedTree(json.pointer) else { return }
         let kept = JSONValue(owning: copy)
         state.withLock { state in
             guard state.ttlMilliseconds > 0, state.generation == stamp.generation,
